@@ -1,0 +1,137 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The plugin's oslo.config groups: [tracker] and [tracker-feature-enabled]."""
+
+import shlex
+import string
+
+from oslo_config import cfg
+from oslo_config import types
+
+COMMAND_PLACEHOLDERS = frozenset({'host'})
+
+
+class CommandTemplate(types.String):
+    """A command run as an argument list, with ``{host}`` placeholders.
+
+    Parsed with shlex and never handed to a shell, so a host name cannot
+    inject anything. Validation happens when the option is read, which makes
+    oslo.config name the option in the error.
+    """
+
+    def __init__(self):
+        super().__init__(type_name='command template')
+
+    def __call__(self, value):
+        if isinstance(value, list):
+            argv = value
+        else:
+            value = super().__call__(value)
+            try:
+                argv = shlex.split(value)
+            except ValueError as exc:
+                raise ValueError('cannot split %r into arguments: %s'
+                                 % (value, exc))
+        for arg in argv:
+            for _, field, _, _ in string.Formatter().parse(arg):
+                if field is not None and field not in COMMAND_PLACEHOLDERS:
+                    raise ValueError(
+                        'unknown placeholder {%s} in %r; allowed: %s'
+                        % (field, value, ', '.join(
+                            '{%s}' % p for p in sorted(COMMAND_PLACEHOLDERS))))
+        return argv
+
+    def _formatter(self, value):
+        if isinstance(value, list):
+            return shlex.join(value)
+        return value
+
+
+def render_command(argv, **values):
+    """Fill a parsed command template's placeholders, argument by argument."""
+    return [arg.format(**values) for arg in argv]
+
+
+tracker_group = cfg.OptGroup(
+    name='tracker',
+    title='tracker_tests options',
+    help='How the resource tracker tests drive and observe the cloud.')
+
+TrackerGroup = [
+    cfg.StrOpt('flavor_ref',
+               help='Flavor the tests boot servers with. Defaults to '
+                    '[compute] flavor_ref.'),
+    cfg.StrOpt('resize_flavor_ref',
+               help='Flavor the tests resize servers to; must differ from '
+                    'flavor_ref in VCPU, MEMORY_MB or DISK_GB. Defaults to '
+                    '[compute] flavor_ref_alt.'),
+    cfg.IntOpt('consistency_timeout',
+               default=120, min=1,
+               help='Seconds to wait for Placement, os-hypervisors and Nova '
+                    'records to agree after an operation before a test '
+                    'fails with the last findings. Covers one resource '
+                    'tracker update period of the computes.'),
+    cfg.FloatOpt('poll_interval',
+                 default=1.0, min=0.1,
+                 help='Seconds between two reads while waiting.'),
+    cfg.IntOpt('service_state_timeout',
+               default=120, min=1,
+               help='Seconds to wait for a compute service to be reported '
+                    'up or down after it was started or stopped; at least '
+                    'nova\'s [DEFAULT] service_down_time.'),
+    cfg.Opt('compute_stop_command',
+            type=CommandTemplate(),
+            help='Command that stops the nova-compute service on {host}, '
+                 'run as an argument list without a shell. Examples: '
+                 '"tools/localcloud compute stop {host}", '
+                 '"ssh {host} sudo systemctl stop devstack@n-cpu".'),
+    cfg.Opt('compute_start_command',
+            type=CommandTemplate(),
+            help='Command that starts the nova-compute service on {host}, '
+                 'run as an argument list without a shell.'),
+    cfg.IntOpt('command_timeout',
+               default=120, min=1,
+               help='Seconds a service control command may run.'),
+]
+
+feature_group = cfg.OptGroup(
+    name='tracker-feature-enabled',
+    title='Features of the cloud under test that tracker_tests uses')
+
+FeatureGroup = [
+    cfg.BoolOpt('resize', default=True,
+                help='Servers can be resized to another host.'),
+    cfg.BoolOpt('same_host_resize', default=False,
+                help='Nova allows a resize to the same host '
+                     '([DEFAULT] allow_resize_to_same_host).'),
+    cfg.BoolOpt('cold_migration', default=True,
+                help='Servers can be cold migrated.'),
+    cfg.BoolOpt('live_migration', default=True,
+                help='Servers can be live migrated (block migration auto).'),
+    cfg.BoolOpt('evacuate', default=False,
+                help='Servers can be evacuated; needs service control.'),
+    cfg.BoolOpt('shelve', default=True,
+                help='Servers can be shelved, offloaded and unshelved.'),
+    cfg.BoolOpt('service_control', default=False,
+                help='[tracker] compute_stop_command and '
+                     'compute_start_command can stop and start compute '
+                     'services of this cloud.'),
+]
+
+
+def list_opts():
+    """Options for oslo-config-generator and tempest's plugin listing."""
+    return [
+        (tracker_group, TrackerGroup),
+        (feature_group, FeatureGroup),
+    ]
