@@ -1,0 +1,495 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The checks: one function per finding kind, Snapshot -> [Finding].
+
+Finding kinds are public API (JSON output, tests, doc/audit.rst): never
+rename one. Each check takes an optional Lookups so that run_checks builds
+the shared indexes once per snapshot.
+"""
+
+import dataclasses
+import typing
+
+from tracker_tests.audit import lookups as lookups_mod
+from tracker_tests.audit import resources
+
+ERROR = 'error'
+WARNING = 'warning'
+
+PLACEMENT_1_28 = 'openstack --os-placement-api-version 1.28'
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One disagreement, with what an operator can run to repair it.
+
+    ``expected`` and ``actual`` are a number or a {resource class: amount}
+    mapping; for allocations ``expected`` is what Nova's records imply and
+    ``actual`` what Placement holds.
+    """
+
+    kind: str
+    severity: str
+    host: str | None
+    provider: str | None
+    consumer: str | None
+    resource_class: str | None
+    expected: typing.Any
+    actual: typing.Any
+    explanation: str
+    remedy: str
+
+    @property
+    def key(self):
+        """Identity across two reads; the amounts may move meanwhile."""
+        return (self.kind, self.host, self.provider, self.consumer,
+                self.resource_class)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _lookups(snapshot, lookups):
+    return lookups if lookups is not None else lookups_mod.Lookups(snapshot)
+
+
+def _format_resources(resources_by_class):
+    if not resources_by_class:
+        return 'nothing'
+    return ', '.join('%s=%s' % item for item in sorted(
+        resources_by_class.items()))
+
+
+def _unset_command(provider, consumer):
+    return '%s resource provider allocation unset --provider %s %s' % (
+        PLACEMENT_1_28, provider, consumer)
+
+
+def _delete_command(consumer):
+    return 'openstack resource provider allocation delete %s' % consumer
+
+
+def _heal_command(server_id, force=False):
+    return 'nova-manage placement heal_allocations --instance %s%s' % (
+        server_id, ' --force' if force else '')
+
+
+# -- Placement consumers ----------------------------------------------------
+
+def check_orphan_allocation(snapshot, lookups=None):
+    """A consumer on a compute provider with no server or move behind it."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for provider in sorted(snapshot.allocations):
+        if not lk.is_compute_provider(provider):
+            continue
+        for consumer, allocation in sorted(
+                snapshot.allocations[provider].items()):
+            if consumer in snapshot.servers:
+                continue  # a server's allocations are checked per server
+            migration = snapshot.migrations.get(consumer)
+            if migration is not None:
+                if not lookups_mod.migration_in_progress(migration):
+                    continue  # stale_migration_allocation
+                if lk.root_of(provider) in lk.roots_touched_by(migration):
+                    continue
+                why = ('is %s migration %s of server %s (status %s), which '
+                       'does not touch this provider'
+                       % (migration.migration_type, consumer,
+                          migration.instance_uuid, migration.status))
+                remedy = _unset_command(provider, consumer)
+            else:
+                why = 'is neither a server nor a migration'
+                remedy = _delete_command(consumer)
+            findings.append(Finding(
+                kind='orphan_allocation', severity=ERROR,
+                host=lk.host_of_provider(provider), provider=provider,
+                consumer=consumer, resource_class=None, expected={},
+                actual=dict(allocation.resources),
+                explanation='consumer %s holds %s on %s but %s' % (
+                    consumer, _format_resources(allocation.resources),
+                    lk.provider_label(provider), why),
+                remedy=remedy))
+    return findings
+
+
+def check_stale_migration_allocation(snapshot, lookups=None):
+    """A finished migration whose uuid still holds allocations."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for uuid, migration in sorted(snapshot.migrations.items()):
+        if lookups_mod.migration_in_progress(migration):
+            continue
+        for provider, allocation in sorted(
+                lk.allocations_by_consumer.get(uuid, {}).items()):
+            findings.append(Finding(
+                kind='stale_migration_allocation', severity=ERROR,
+                host=lk.host_of_provider(provider), provider=provider,
+                consumer=uuid, resource_class=None, expected={},
+                actual=dict(allocation.resources),
+                explanation='%s migration %s of server %s ended (%s) but '
+                            'still holds %s on %s' % (
+                                migration.migration_type, uuid,
+                                migration.instance_uuid, migration.status,
+                                _format_resources(allocation.resources),
+                                lk.provider_label(provider)),
+                remedy=_delete_command(uuid)))
+    return findings
+
+
+# -- servers ------------------------------------------------------------------
+
+def _settled_servers(snapshot):
+    return [server for _, server in sorted(snapshot.servers.items())
+            if lookups_mod.server_is_settled(server)]
+
+
+def check_missing_allocation(snapshot, lookups=None):
+    """A server on a host that holds no allocation at all."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for server in _settled_servers(snapshot):
+        if (lookups_mod.server_holds_no_host(server) or
+                lk.allocations_by_consumer.get(server.id)):
+            continue
+        expected = (resources.expected_resources(
+            server.flavor, server.volume_backed) if server.flavor else None)
+        findings.append(Finding(
+            kind='missing_allocation', severity=ERROR, host=server.host,
+            provider=lk.node_root(server.node), consumer=server.id,
+            resource_class=None, expected=expected, actual={},
+            explanation='server %s (%s) is %s on %s but holds no allocation '
+                        'in Placement' % (server.id, server.name,
+                                          server.status, server.node),
+            remedy=_heal_command(server.id)))
+    return findings
+
+
+def _allocated_on_tree(lk, server_id, root):
+    allocated = {}
+    for provider, allocation in lk.allocations_by_consumer.get(
+            server_id, {}).items():
+        if lk.root_of(provider) != root:
+            continue
+        for resource_class, amount in allocation.resources.items():
+            allocated[resource_class] = allocated.get(
+                resource_class, 0) + amount
+    return allocated
+
+
+def check_allocation_mismatch(snapshot, lookups=None):
+    """A server's allocation on its node differs from its flavor."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for server in _settled_servers(snapshot):
+        root = lk.node_root(server.node)
+        if (lookups_mod.server_holds_no_host(server) or
+                server.flavor is None or root is None):
+            continue
+        allocated = _allocated_on_tree(lk, server.id, root)
+        if not allocated:
+            continue  # missing_allocation or wrong_provider says it
+        expected = resources.expected_resources(
+            server.flavor, server.volume_backed)
+        for resource_class in sorted(
+                resources.FLAVOR_CLASSES | set(expected)):
+            want = expected.get(resource_class, 0)
+            have = allocated.get(resource_class, 0)
+            if want == have:
+                continue
+            findings.append(Finding(
+                kind='allocation_mismatch', severity=ERROR, host=server.host,
+                provider=root, consumer=server.id,
+                resource_class=resource_class, expected=want, actual=have,
+                explanation='server %s (%s) with flavor %s should hold '
+                            '%s=%d on %s but holds %d' % (
+                                server.id, server.name,
+                                server.flavor.original_name, resource_class,
+                                want, server.node, have),
+                remedy=_heal_command(server.id, force=True)))
+    return findings
+
+
+def check_wrong_provider(snapshot, lookups=None):
+    """A server's allocation on a compute node other than its own."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for server in _settled_servers(snapshot):
+        held = lk.allocations_by_consumer.get(server.id, {})
+        if not held:
+            continue
+        no_host = lookups_mod.server_holds_no_host(server)
+        root = lk.node_root(server.node)
+        if not no_host and root is None:
+            continue  # compute_node_without_provider or no hypervisor
+        allowed = lk.move_roots(server) | {root}
+        holds_on_own_node = any(lk.root_of(p) == root for p in held)
+        for provider, allocation in sorted(held.items()):
+            if no_host:
+                where = ('server %s (%s) is %s without a host and should '
+                         'hold nothing' % (server.id, server.name,
+                                           server.vm_state))
+                remedy = _delete_command(server.id)
+            elif (lk.root_of(provider) in allowed or
+                    not lk.is_compute_provider(provider)):
+                continue  # its node, a move, or a sharing provider
+            else:
+                where = 'server %s (%s) runs on %s' % (
+                    server.id, server.name, server.node)
+                remedy = _unset_command(provider, server.id)
+                if not holds_on_own_node:
+                    remedy += ' && ' + _heal_command(server.id)
+            findings.append(Finding(
+                kind='wrong_provider', severity=ERROR,
+                host=lk.host_of_provider(provider), provider=provider,
+                consumer=server.id, resource_class=None,
+                expected=lk.node_root(server.node),
+                actual=dict(allocation.resources),
+                explanation='%s but holds %s on %s, outside any move' % (
+                    where, _format_resources(allocation.resources),
+                    lk.provider_label(provider)),
+                remedy=remedy))
+    return findings
+
+
+# -- hypervisors and providers ------------------------------------------------
+
+#: os-hypervisors field -> Placement classes it counts.
+HYPERVISOR_USAGE_FIELDS = (
+    ('vcpus_used', resources.VCPU, (resources.VCPU, resources.PCPU)),
+    ('memory_mb_used', resources.MEMORY_MB, (resources.MEMORY_MB,)),
+    ('local_gb_used', resources.DISK_GB, (resources.DISK_GB,)),
+)
+
+
+def _hypervisors_to_compare(snapshot, lk):
+    """Hypervisors whose figures are current and comparable now."""
+    for _, hypervisor in sorted(snapshot.hypervisors.items()):
+        if (hypervisor.state == 'down' or
+                hypervisor.hypervisor_type == 'ironic' or
+                hypervisor.hypervisor_hostname in lk.busy_nodes):
+            # A down compute does not refresh its record; ironic nodes
+            # report whole-node figures; moves and builds change both
+            # sides at different moments.
+            continue
+        yield hypervisor
+
+
+def _disk_rounding_slack(lk, hypervisor, reserved):
+    """How far local_gb_used may legitimately trail DISK_GB usage.
+
+    The resource tracker adds swap as MiB / 1024 and stores the total as an
+    integer, while Placement holds swap rounded up to whole GiB; reserved
+    disk is likewise rounded up in the inventory only.
+    """
+    slack = sum(1 for server in lk.counted_servers(hypervisor)
+                if server.flavor and server.flavor.swap % 1024)
+    return slack + (1 if reserved else 0)
+
+
+def check_usage_mismatch(snapshot, lookups=None):
+    """os-hypervisors *_used minus reserved differs from Placement usage."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for hypervisor in _hypervisors_to_compare(snapshot, lk):
+        root = hypervisor.id
+        if root not in snapshot.whole_providers:
+            continue
+        inventories = snapshot.inventories.get(root, {})
+        usage = snapshot.usages.get(root, {})
+        for field, label, classes in HYPERVISOR_USAGE_FIELDS:
+            used = getattr(hypervisor, field)
+            inventoried = [rc for rc in classes if rc in inventories]
+            if used is None or not inventoried:
+                continue
+            reserved = sum(inventories[rc].reserved for rc in inventoried)
+            nova_used = used - reserved
+            placement_used = sum(usage.get(rc, 0) for rc in classes)
+            slack = (_disk_rounding_slack(lk, hypervisor, reserved)
+                     if label == resources.DISK_GB else 0)
+            if 0 <= placement_used - nova_used <= slack:
+                continue
+            findings.append(Finding(
+                kind='usage_mismatch', severity=WARNING,
+                host=hypervisor.host, provider=root, consumer=None,
+                resource_class=label, expected=placement_used,
+                actual=nova_used,
+                explanation='hypervisor %s reports %s=%d (%d without the '
+                            '%d reserved) but Placement usage of %s is %d'
+                            % (hypervisor.hypervisor_hostname, field, used,
+                               nova_used, reserved, '+'.join(inventoried),
+                               placement_used),
+                remedy='nova-manage placement audit --verbose '
+                       '--resource_provider %s' % root))
+    return findings
+
+
+def check_running_vms_mismatch(snapshot, lookups=None):
+    """os-hypervisors running_vms differs from the servers on the node."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for hypervisor in _hypervisors_to_compare(snapshot, lk):
+        if (hypervisor.running_vms is None or
+                not lk.host_fully_read(hypervisor.host)):
+            continue
+        counted = len(lk.counted_servers(hypervisor))
+        if counted == hypervisor.running_vms:
+            continue
+        findings.append(Finding(
+            kind='running_vms_mismatch', severity=WARNING,
+            host=hypervisor.host, provider=hypervisor.id, consumer=None,
+            resource_class=None, expected=counted,
+            actual=hypervisor.running_vms,
+            explanation='hypervisor %s reports running_vms=%d but Nova has '
+                        '%d servers on it' % (
+                            hypervisor.hypervisor_hostname,
+                            hypervisor.running_vms, counted),
+            remedy='openstack server list --all-projects --host %s --long'
+                   % hypervisor.host))
+    return findings
+
+
+def check_over_capacity(snapshot, lookups=None):
+    """Usage above (total - reserved) x allocation_ratio."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for provider in sorted(snapshot.whole_providers):
+        usage = snapshot.usages.get(provider, {})
+        for resource_class, inventory in sorted(
+                snapshot.inventories.get(provider, {}).items()):
+            used = usage.get(resource_class, 0)
+            if used <= inventory.capacity:
+                continue
+            findings.append(Finding(
+                kind='over_capacity', severity=ERROR,
+                host=lk.host_of_provider(provider), provider=provider,
+                consumer=None, resource_class=resource_class,
+                expected=inventory.capacity, actual=used,
+                explanation='%s uses %s=%d above its capacity %d '
+                            '((total %d - reserved %d) x ratio %g)' % (
+                                lk.provider_label(provider), resource_class,
+                                used, inventory.capacity, inventory.total,
+                                inventory.reserved,
+                                inventory.allocation_ratio),
+                remedy='%s resource provider show --allocations %s' % (
+                    PLACEMENT_1_28, provider)))
+    return findings
+
+
+def check_provider_without_compute_node(snapshot, lookups=None):
+    """A compute node provider whose compute node no longer exists."""
+    lk = _lookups(snapshot, lookups)
+    findings = []
+    for uuid in sorted(snapshot.compute_node_providers):
+        if uuid in snapshot.hypervisors or uuid not in snapshot.providers:
+            continue
+        consumers = sorted({
+            consumer for p in snapshot.providers.values()
+            if p.root_provider_uuid == uuid
+            for consumer in snapshot.allocations.get(p.uuid, {})})
+        holding = ('; %d consumer(s) still hold allocations on it, remove '
+                   'them first' % len(consumers) if consumers else '')
+        findings.append(Finding(
+            kind='provider_without_compute_node', severity=ERROR,
+            host=lk.host_of_provider(uuid), provider=uuid, consumer=None,
+            resource_class=None, expected=None, actual=uuid,
+            explanation='provider %s has the COMPUTE_NODE trait but no '
+                        'hypervisor has its uuid%s' % (
+                            lk.provider_label(uuid), holding),
+            remedy='openstack resource provider delete %s' % uuid))
+    return findings
+
+
+def check_compute_node_without_provider(snapshot, lookups=None):
+    """A hypervisor with no resource provider of its uuid."""
+    findings = []
+    for uuid, hypervisor in sorted(snapshot.hypervisors.items()):
+        if uuid in snapshot.providers:
+            continue
+        findings.append(Finding(
+            kind='compute_node_without_provider', severity=ERROR,
+            host=hypervisor.host, provider=uuid, consumer=None,
+            resource_class=None, expected=uuid, actual=None,
+            explanation='hypervisor %s (%s) has no resource provider, so '
+                        'nothing can be scheduled to it' % (
+                            hypervisor.hypervisor_hostname, uuid),
+            remedy='restart nova-compute on %s; it recreates its provider '
+                   'when it starts' % hypervisor.host))
+    return findings
+
+
+def check_forced_down_service(snapshot, lookups=None):
+    """A compute service left forced down."""
+    findings = []
+    for _, service in sorted(snapshot.services.items()):
+        if not service.forced_down:
+            continue
+        nodes = [h for h in snapshot.hypervisors.values()
+                 if h.host == service.host]
+        findings.append(Finding(
+            kind='forced_down_service', severity=WARNING, host=service.host,
+            provider=nodes[0].id if len(nodes) == 1 else None,
+            consumer=None, resource_class=None, expected=False,
+            actual=True,
+            explanation='%s on %s is forced down (state %s); the scheduler '
+                        'skips it and its evacuated servers keep their '
+                        'allocations' % (service.binary, service.host,
+                                         service.state),
+            remedy='openstack --os-compute-api-version 2.53 compute service '
+                   'set --up %s %s' % (service.host, service.binary)))
+    return findings
+
+
+#: Finding kind -> check, in report order. Kinds are public API.
+CHECKS = {
+    'orphan_allocation': check_orphan_allocation,
+    'missing_allocation': check_missing_allocation,
+    'allocation_mismatch': check_allocation_mismatch,
+    'wrong_provider': check_wrong_provider,
+    'stale_migration_allocation': check_stale_migration_allocation,
+    'usage_mismatch': check_usage_mismatch,
+    'running_vms_mismatch': check_running_vms_mismatch,
+    'over_capacity': check_over_capacity,
+    'provider_without_compute_node': check_provider_without_compute_node,
+    'compute_node_without_provider': check_compute_node_without_provider,
+    'forced_down_service': check_forced_down_service,
+}
+
+KINDS = tuple(CHECKS)
+
+
+class UnknownKind(ValueError):
+    def __init__(self, kinds):
+        self.kinds = kinds
+        super().__init__('unknown finding kind(s): %s (known: %s)' % (
+            ', '.join(kinds), ', '.join(KINDS)))
+
+
+def validate_kinds(kinds):
+    """The kinds to run, in report order; raise UnknownKind on a typo."""
+    if not kinds:
+        return KINDS
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise UnknownKind(unknown)
+    return tuple(kind for kind in KINDS if kind in set(kinds))
+
+
+def run_checks(snapshot, kinds=None):
+    """Findings of ``kinds`` (default all) within the snapshot's scope."""
+    lk = lookups_mod.Lookups(snapshot)
+    findings = []
+    for kind in validate_kinds(kinds):
+        findings.extend(f for f in CHECKS[kind](snapshot, lk)
+                        if lk.reports(f))
+    return findings

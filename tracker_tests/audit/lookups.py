@@ -1,0 +1,182 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Indexes over a Snapshot that several checks share, built once a pass.
+
+Also where the audit decides which states are legitimate transients:
+which servers are settled, which migrations are still moving, which nodes
+are too busy for their hypervisor figures to be compared.
+"""
+
+import collections
+
+#: Migration statuses after which Nova no longer needs the migration's
+#: allocations ('done' ends an evacuation, 'completed' a live migration or
+#: an evacuation whose source was cleaned up).
+TERMINAL_MIGRATION_STATUSES = frozenset({
+    'confirmed', 'reverted', 'error', 'failed', 'completed', 'cancelled',
+    'done'})
+
+#: Server statuses during which Nova's records are not final.
+UNSETTLED_SERVER_STATUSES = frozenset({'BUILD', 'UNKNOWN'})
+
+#: vm_states whose servers the resource tracker no longer counts.
+REMOVED_VM_STATES = frozenset({'deleted', 'shelved_offloaded'})
+
+
+def migration_in_progress(migration):
+    return migration.status not in TERMINAL_MIGRATION_STATUSES
+
+
+def server_is_settled(server):
+    """False while Nova is still working on the server (or cannot say).
+
+    BUILD, any task_state and servers of a down cell (UNKNOWN) are left
+    alone: their allocations are being made, moved or freed right now.
+    """
+    return (server.status not in UNSETTLED_SERVER_STATUSES and
+            server.task_state is None)
+
+
+def server_holds_no_host(server):
+    return (server.host is None or
+            server.vm_state == 'shelved_offloaded')
+
+
+class Lookups:
+    """Indexes over one Snapshot."""
+
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        self.hypervisor_by_node = {
+            h.hypervisor_hostname: h for h in snapshot.hypervisors.values()}
+        self.compute_roots = (set(snapshot.hypervisors) |
+                              set(snapshot.compute_node_providers))
+        self.allocations_by_consumer = collections.defaultdict(dict)
+        for provider, by_consumer in snapshot.allocations.items():
+            for consumer, allocation in by_consumer.items():
+                self.allocations_by_consumer[consumer][provider] = allocation
+        self.migrations_by_instance = collections.defaultdict(list)
+        for migration in snapshot.migrations.values():
+            self.migrations_by_instance[migration.instance_uuid].append(
+                migration)
+        self.service_by_host = {
+            s.host: s for s in snapshot.services.values()}
+        self.servers_by_node = collections.defaultdict(list)
+        for server in snapshot.servers.values():
+            if server.node:
+                self.servers_by_node[server.node].append(server)
+        self.busy_nodes = self._busy_nodes()
+        scope = snapshot.scope
+        self.reported_consumers = set(scope.named_consumers) | {
+            m.uuid for m in snapshot.migrations.values()
+            if m.instance_uuid in (scope.server_ids or ())}
+
+    def _busy_nodes(self):
+        """Nodes whose hypervisor figures are in flux right now."""
+        busy = set()
+        for migration in self.snapshot.migrations.values():
+            if migration_in_progress(migration):
+                busy.update((migration.source_node, migration.dest_node))
+        for server in self.snapshot.servers.values():
+            if not server_is_settled(server):
+                busy.add(server.node)
+        busy.discard(None)
+        return busy
+
+    # providers ---------------------------------------------------------------
+
+    def root_of(self, provider_uuid):
+        provider = self.snapshot.providers.get(provider_uuid)
+        return provider.root_provider_uuid if provider else provider_uuid
+
+    def is_compute_provider(self, provider_uuid):
+        """In the tree of a compute node (its own provider or nested)."""
+        return self.root_of(provider_uuid) in self.compute_roots
+
+    def node_root(self, node):
+        """The provider uuid of a node (the compute node uuid), or None."""
+        hypervisor = self.hypervisor_by_node.get(node)
+        return hypervisor.id if hypervisor else None
+
+    def host_of_provider(self, provider_uuid):
+        """The compute host of a provider's tree.
+
+        For a tree without a hypervisor the root provider's name stands in:
+        Nova names compute node providers after the node, which is the
+        host name for every driver but ironic.
+        """
+        root = self.root_of(provider_uuid)
+        hypervisor = self.snapshot.hypervisors.get(root)
+        if hypervisor is not None:
+            return hypervisor.host
+        provider = self.snapshot.providers.get(root)
+        return provider.name if provider else None
+
+    def provider_label(self, provider_uuid):
+        provider = self.snapshot.providers.get(provider_uuid)
+        if provider is None or provider.name == provider_uuid:
+            return provider_uuid
+        return '%s (%s)' % (provider.name, provider_uuid)
+
+    # moves -------------------------------------------------------------------
+
+    def roots_touched_by(self, migration):
+        return {root for root in (self.node_root(migration.source_node),
+                                  self.node_root(migration.dest_node))
+                if root}
+
+    def source_compute_down(self, migration):
+        service = self.service_by_host.get(migration.source_compute)
+        return service is None or service.state == 'down'
+
+    def move_roots(self, server):
+        """Compute node providers a server may hold allocations on now.
+
+        Those of its in-progress migrations (source and destination), and
+        the source of an evacuation while that source compute is down: the
+        source cleans up its allocations when it starts again.
+        """
+        roots = set()
+        for migration in self.migrations_by_instance.get(server.id, ()):
+            if migration_in_progress(migration):
+                roots |= self.roots_touched_by(migration)
+            elif (migration.migration_type == 'evacuation' and
+                    migration.status == 'done' and
+                    self.source_compute_down(migration)):
+                source = self.node_root(migration.source_node)
+                if source:
+                    roots.add(source)
+        return roots
+
+    def counted_servers(self, hypervisor):
+        """Servers the resource tracker of ``hypervisor`` counts."""
+        on_node = self.servers_by_node.get(hypervisor.hypervisor_hostname, ())
+        return [s for s in on_node
+                if s.host == hypervisor.host and
+                s.vm_state not in REMOVED_VM_STATES]
+
+    # scope -------------------------------------------------------------------
+
+    def reports(self, finding):
+        """Whether the snapshot's scope asked about this finding."""
+        scope = self.snapshot.scope
+        if scope.everything:
+            return True
+        if scope.hosts and finding.host in scope.hosts:
+            return True
+        return finding.consumer in self.reported_consumers
+
+    def host_fully_read(self, host):
+        """Every server of ``host`` was listed, so counts can be compared."""
+        scope = self.snapshot.scope
+        return scope.everything or host in (scope.hosts or ())

@@ -1,0 +1,542 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One read of Placement and Nova, as plain data.
+
+``collect`` reads Placement before Nova's servers and migrations: a server
+that held an allocation when Placement was read still exists when Nova is
+read (unless it was deleted meanwhile, and then its allocation is gone on
+the settle re-read), so a fast-moving cloud yields fewer false orphans.
+"""
+
+from concurrent import futures
+import dataclasses
+import time
+
+from tracker_tests.audit import reader as reader_mod
+
+PLACEMENT_MICROVERSION = '1.28'  # consumer generations; in_tree, required
+HYPERVISORS_MICROVERSION = '2.87'  # last one with the *_used fields
+SERVERS_MICROVERSION = '2.69'  # flavor embedded (2.47), down cells (2.69)
+MIGRATIONS_MICROVERSION = '2.59'  # migration uuid, paging
+SERVICES_MICROVERSION = '2.53'  # service uuid, forced_down
+
+COMPUTE_NODE_TRAIT = 'COMPUTE_NODE'
+
+
+def _frozen(values):
+    return None if values is None else frozenset(values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Which hosts, servers and consumers an audit reads and reports.
+
+    Each field is None (not limited by it) or a set. When every field is
+    None the whole cloud is read. Otherwise the audit reads and reports the
+    union: the named hosts' providers and servers, the named servers (and
+    their migrations), the named consumers.
+    """
+
+    hosts: frozenset | None = None
+    server_ids: frozenset | None = None
+    consumer_ids: frozenset | None = None
+
+    def __post_init__(self):
+        for field in ('hosts', 'server_ids', 'consumer_ids'):
+            object.__setattr__(self, field, _frozen(getattr(self, field)))
+
+    @property
+    def everything(self):
+        return (self.hosts is None and self.server_ids is None and
+                self.consumer_ids is None)
+
+    @property
+    def named_consumers(self):
+        return (self.server_ids or frozenset()) | (
+            self.consumer_ids or frozenset())
+
+
+@dataclasses.dataclass(frozen=True)
+class Provider:
+    uuid: str
+    name: str
+    generation: int | None
+    root_provider_uuid: str
+    parent_provider_uuid: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Inventory:
+    total: int
+    reserved: int
+    allocation_ratio: float
+    min_unit: int = 1
+    max_unit: int | None = None
+    step_size: int = 1
+
+    @property
+    def capacity(self):
+        """What Placement lets consumers allocate, as Placement rounds it."""
+        return int((self.total - self.reserved) * self.allocation_ratio)
+
+
+@dataclasses.dataclass(frozen=True)
+class Allocation:
+    """What one consumer holds on one provider."""
+
+    resources: dict
+    consumer_generation: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Hypervisor:
+    id: str  # the compute node uuid, also its resource provider's uuid
+    hypervisor_hostname: str
+    host: str | None
+    state: str
+    status: str
+    hypervisor_type: str | None
+    vcpus_used: int | None
+    memory_mb_used: int | None
+    local_gb_used: int | None
+    running_vms: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Flavor:
+    vcpus: int
+    ram: int
+    disk: int
+    ephemeral: int
+    swap: int
+    original_name: str | None = None
+    extra_specs: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Server:
+    id: str
+    name: str | None
+    status: str
+    vm_state: str | None
+    task_state: str | None
+    host: str | None
+    node: str | None
+    flavor: Flavor | None
+    volume_backed: bool
+    project_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    uuid: str
+    instance_uuid: str
+    status: str
+    migration_type: str | None
+    source_compute: str | None
+    dest_compute: str | None
+    source_node: str | None
+    dest_node: str | None
+    id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ComputeService:
+    id: str
+    host: str
+    state: str
+    status: str
+    forced_down: bool
+    binary: str = 'nova-compute'
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """Everything one audit pass read.
+
+    ``allocations`` maps provider uuid -> consumer uuid -> Allocation. For
+    providers in ``whole_providers`` it holds every consumer; for other
+    providers only the consumers read one by one (scoped servers and
+    consumers). ``usages`` is derived from the whole providers'
+    allocations: Placement computes usages from the same rows, and deriving
+    them saves a request per provider and cannot disagree with the
+    allocations read a moment earlier.
+    """
+
+    scope: Scope
+    providers: dict = dataclasses.field(default_factory=dict)
+    compute_node_providers: frozenset = frozenset()
+    inventories: dict = dataclasses.field(default_factory=dict)
+    allocations: dict = dataclasses.field(default_factory=dict)
+    whole_providers: frozenset = frozenset()
+    usages: dict = dataclasses.field(default_factory=dict)
+    hypervisors: dict = dataclasses.field(default_factory=dict)
+    servers: dict = dataclasses.field(default_factory=dict)
+    migrations: dict = dataclasses.field(default_factory=dict)
+    services: dict = dataclasses.field(default_factory=dict)
+    seconds: float = 0.0
+
+    def consumers(self):
+        """Every consumer uuid seen holding an allocation."""
+        return {consumer for by_consumer in self.allocations.values()
+                for consumer in by_consumer}
+
+
+# -- parsing: API payload -> dataclasses ------------------------------------
+
+def parse_provider(body):
+    return Provider(
+        uuid=body['uuid'], name=body.get('name') or body['uuid'],
+        generation=body.get('generation'),
+        root_provider_uuid=body.get('root_provider_uuid') or body['uuid'],
+        parent_provider_uuid=body.get('parent_provider_uuid'))
+
+
+def parse_inventories(body):
+    return {
+        resource_class: Inventory(
+            total=inv['total'], reserved=inv.get('reserved', 0),
+            allocation_ratio=float(inv.get('allocation_ratio', 1.0)),
+            min_unit=inv.get('min_unit', 1), max_unit=inv.get('max_unit'),
+            step_size=inv.get('step_size', 1))
+        for resource_class, inv in (body.get('inventories') or {}).items()}
+
+
+def parse_provider_allocations(body):
+    """GET /resource_providers/{uuid}/allocations -> {consumer: Allocation}"""
+    return {
+        consumer: Allocation(
+            resources=dict(alloc.get('resources') or {}),
+            consumer_generation=alloc.get('consumer_generation'))
+        for consumer, alloc in (body.get('allocations') or {}).items()}
+
+
+def parse_consumer_allocations(body):
+    """GET /allocations/{consumer} -> {provider: Allocation}"""
+    generation = body.get('consumer_generation')
+    return {
+        provider: Allocation(resources=dict(alloc.get('resources') or {}),
+                             consumer_generation=generation)
+        for provider, alloc in (body.get('allocations') or {}).items()}
+
+
+def parse_hypervisor(body):
+    return Hypervisor(
+        id=str(body['id']), hypervisor_hostname=body['hypervisor_hostname'],
+        host=(body.get('service') or {}).get('host'),
+        state=body.get('state'), status=body.get('status'),
+        hypervisor_type=body.get('hypervisor_type'),
+        vcpus_used=body.get('vcpus_used'),
+        memory_mb_used=body.get('memory_mb_used'),
+        local_gb_used=body.get('local_gb_used'),
+        running_vms=body.get('running_vms'))
+
+
+def _int_or_zero(value):
+    # Before 2.75 Nova shows a flavor without swap as swap "".
+    return int(value) if value not in (None, '') else 0
+
+
+def parse_flavor(body):
+    if not body or 'vcpus' not in body:
+        # Down-cell servers, or a flavor removed from the instance record.
+        return None
+    return Flavor(
+        vcpus=_int_or_zero(body.get('vcpus')),
+        ram=_int_or_zero(body.get('ram')),
+        disk=_int_or_zero(body.get('disk')),
+        ephemeral=_int_or_zero(body.get('ephemeral')),
+        swap=_int_or_zero(body.get('swap')),
+        original_name=body.get('original_name'),
+        extra_specs=dict(body.get('extra_specs') or {}))
+
+
+def parse_server(body):
+    return Server(
+        id=body['id'], name=body.get('name'),
+        status=body.get('status') or 'UNKNOWN',
+        vm_state=body.get('OS-EXT-STS:vm_state'),
+        task_state=body.get('OS-EXT-STS:task_state'),
+        host=body.get('OS-EXT-SRV-ATTR:host'),
+        node=body.get('OS-EXT-SRV-ATTR:hypervisor_hostname'),
+        flavor=parse_flavor(body.get('flavor')),
+        # A volume-backed server shows image "" (Nova drops its root disk
+        # from the DISK_GB it allocates).
+        volume_backed=not body.get('image'),
+        project_id=body.get('tenant_id'))
+
+
+def parse_migration(body):
+    return Migration(
+        uuid=body['uuid'], instance_uuid=body['instance_uuid'],
+        status=body.get('status') or '',
+        migration_type=body.get('migration_type'),
+        source_compute=body.get('source_compute'),
+        dest_compute=body.get('dest_compute'),
+        source_node=body.get('source_node'),
+        dest_node=body.get('dest_node'), id=body.get('id'))
+
+
+def parse_service(body):
+    return ComputeService(
+        id=str(body['id']), host=body['host'], state=body.get('state'),
+        status=body.get('status'),
+        forced_down=bool(body.get('forced_down')),
+        binary=body.get('binary') or 'nova-compute')
+
+
+# -- reading -----------------------------------------------------------------
+
+class _Collector:
+    """The reads of one ``collect`` call, sharing one bounded pool."""
+
+    def __init__(self, reader, scope, pool, progress):
+        self.reader = reader
+        self.scope = scope
+        self.pool = pool
+        self.progress = progress
+        self.snapshot = Snapshot(scope=scope)
+        self.migrations_complete = False
+        self.consumers_read = set()
+
+    def placement(self, path):
+        return self.reader.get('placement', path, PLACEMENT_MICROVERSION)
+
+    def parallel(self, function, items, report_progress=False):
+        """{item: function(item)} with the calls run on the pool."""
+        items = list(dict.fromkeys(items))
+        pending = {self.pool.submit(function, item): item for item in items}
+        results = {}
+        try:
+            for done in futures.as_completed(pending):
+                results[pending[done]] = done.result()
+                if report_progress and self.progress:
+                    self.progress(len(results), len(items))
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        return results
+
+    # Placement --------------------------------------------------------------
+
+    def read_providers(self):
+        # One request each, whatever the scope: scope filtering of the tree
+        # happens here rather than with a query per host.
+        body = self.placement('/resource_providers')
+        self.snapshot.providers = {
+            p.uuid: p for p in map(parse_provider,
+                                   body.get('resource_providers') or [])}
+        body = self.placement(reader_mod.with_query(
+            '/resource_providers', {'required': COMPUTE_NODE_TRAIT}))
+        self.snapshot.compute_node_providers = frozenset(
+            rp['uuid'] for rp in body.get('resource_providers') or [])
+
+    def providers_to_read_whole(self):
+        snapshot = self.snapshot
+        if self.scope.everything:
+            return set(snapshot.providers)
+        if not self.scope.hosts:
+            return set()
+        roots = {hyp.id for hyp in snapshot.hypervisors.values()
+                 if hyp.host in self.scope.hosts}
+        node_names = {hyp.hypervisor_hostname
+                      for hyp in snapshot.hypervisors.values()
+                      if hyp.host in self.scope.hosts} | self.scope.hosts
+        # A compute node provider left behind by a recreated compute node
+        # has the node's name but not the hypervisor's uuid.
+        roots |= {uuid for uuid in snapshot.compute_node_providers
+                  if uuid in snapshot.providers and
+                  snapshot.providers[uuid].name in node_names}
+        return {p.uuid for p in snapshot.providers.values()
+                if p.root_provider_uuid in roots}
+
+    def read_provider(self, uuid):
+        inventories = self.placement(
+            '/resource_providers/%s/inventories' % uuid)
+        allocations = self.placement(
+            '/resource_providers/%s/allocations' % uuid)
+        return (parse_inventories(inventories),
+                parse_provider_allocations(allocations))
+
+    def read_whole_providers(self, uuids):
+        snapshot = self.snapshot
+        read = self.parallel(self._read_provider_if_exists, uuids,
+                             report_progress=True)
+        for uuid, result in read.items():
+            if result is None:
+                continue  # deleted since the provider list was read
+            snapshot.inventories[uuid], snapshot.allocations[uuid] = result
+        snapshot.whole_providers = frozenset(snapshot.allocations)
+        snapshot.usages = {
+            uuid: _sum_resources(by_consumer.values())
+            for uuid, by_consumer in snapshot.allocations.items()}
+
+    def _read_provider_if_exists(self, uuid):
+        try:
+            return self.read_provider(uuid)
+        except reader_mod.ResourceNotFound:
+            return None
+
+    def read_consumers(self, consumers):
+        """Merge GET /allocations/{consumer} of each consumer not yet read."""
+        consumers = [c for c in consumers if c not in self.consumers_read]
+        read = self.parallel(
+            lambda c: parse_consumer_allocations(
+                self.placement('/allocations/%s' % c)), consumers)
+        for consumer, by_provider in read.items():
+            for provider, allocation in by_provider.items():
+                self.snapshot.allocations.setdefault(
+                    provider, {})[consumer] = allocation
+        self.consumers_read.update(read)
+
+    # Nova -------------------------------------------------------------------
+
+    def start_hypervisors_and_services(self):
+        """Start reading both small Nova lists; returns a function to wait."""
+        hypervisors = self.pool.submit(
+            reader_mod.get_all, self.reader, 'compute',
+            '/os-hypervisors/detail', 'hypervisors',
+            HYPERVISORS_MICROVERSION)
+        services = self.pool.submit(
+            self.reader.get, 'compute',
+            '/os-services?binary=nova-compute', SERVICES_MICROVERSION)
+
+        def wait():
+            self.snapshot.hypervisors = {
+                h.id: h for h in map(parse_hypervisor, hypervisors.result())}
+            self.snapshot.services = {
+                s.id: s for s in map(parse_service,
+                                     services.result().get('services') or [])}
+        return wait
+
+    def list_servers(self, params):
+        params = dict(params, all_tenants='1')
+        return [parse_server(s) for s in reader_mod.get_all(
+            self.reader, 'compute', '/servers/detail', 'servers',
+            SERVERS_MICROVERSION, params)]
+
+    def show_server(self, server_id):
+        try:
+            body = self.reader.get('compute', '/servers/%s' % server_id,
+                                   SERVERS_MICROVERSION)
+        except reader_mod.ResourceNotFound:
+            return None
+        return parse_server(body['server'])
+
+    def list_migrations(self, params):
+        return [parse_migration(m) for m in reader_mod.get_all(
+            self.reader, 'compute', '/os-migrations', 'migrations',
+            MIGRATIONS_MICROVERSION, params)]
+
+    def read_servers_and_migrations(self):
+        scope = self.scope
+        server_lists, migration_lists = [], []
+        if scope.everything:
+            server_lists.append({})
+            migration_lists.append({})
+        for host in sorted(scope.hosts or ()):
+            server_lists.append({'host': host})
+            migration_lists.append({'host': host})
+        for server_id in sorted(scope.server_ids or ()):
+            migration_lists.append({'instance_uuid': server_id})
+        tasks = [self.pool.submit(self.list_servers, p)
+                 for p in server_lists]
+        tasks += [self.pool.submit(self.list_migrations, p)
+                  for p in migration_lists]
+        shown = self.parallel(self.show_server, scope.server_ids or ())
+        for task in tasks:
+            for item in task.result():
+                self._add_nova_record(item)
+        for server in shown.values():
+            if server is not None:
+                self._add_nova_record(server)
+        self.migrations_complete = scope.everything
+
+    def _add_nova_record(self, item):
+        if isinstance(item, Server):
+            self.snapshot.servers[item.id] = item
+        else:
+            self.snapshot.migrations[item.uuid] = item
+
+    def resolve_unknown_consumers(self):
+        """Look up consumers that a partial read cannot place.
+
+        After a scoped read a consumer on a scoped provider may be a server
+        of another host (an evacuated server, a server in a move) or a
+        migration not touching the host. Only consumers that are not yet
+        known are looked up, one GET each.
+        """
+        snapshot = self.snapshot
+        unknown = {c for c in snapshot.consumers()
+                   if c not in snapshot.servers and
+                   c not in snapshot.migrations}
+        if not unknown:
+            return
+        shown = self.parallel(self.show_server, sorted(unknown))
+        for server in shown.values():
+            if server is not None:
+                self._add_nova_record(server)
+        still_unknown = unknown - set(snapshot.servers)
+        if still_unknown and not self.migrations_complete:
+            # Telling a stale migration from an orphan needs the migration;
+            # Nova has no filter by migration uuid.
+            for migration in self.list_migrations({}):
+                self._add_nova_record(migration)
+            self.migrations_complete = True
+
+    def complete_consumer_allocations(self):
+        """Read the allocations of every known server and scoped migration.
+
+        A scoped read saw the scoped hosts' providers only; a server there
+        may also hold allocations elsewhere, which the per-server checks
+        need to see.
+        """
+        snapshot = self.snapshot
+        consumers = set(snapshot.servers)
+        scoped_servers = self.scope.server_ids or frozenset()
+        consumers |= {m.uuid for m in snapshot.migrations.values()
+                      if m.instance_uuid in scoped_servers}
+        self.read_consumers(sorted(consumers))
+
+
+def _sum_resources(allocations):
+    total = {}
+    for allocation in allocations:
+        for resource_class, amount in allocation.resources.items():
+            total[resource_class] = total.get(resource_class, 0) + amount
+    return total
+
+
+def collect(reader, scope=None, max_workers=8, progress=None):
+    """Read one Snapshot of the cloud (or of ``scope``) through ``reader``.
+
+    ``max_workers`` bounds the concurrent GETs. ``progress``, if given, is
+    called as progress(done, total) while providers are read.
+    """
+    scope = scope or Scope()
+    started = time.monotonic()
+    with futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+        collector = _Collector(reader, scope, pool, progress)
+        wait_for_nova_lists = collector.start_hypervisors_and_services()
+        collector.read_providers()
+        wait_for_nova_lists()
+        collector.read_whole_providers(collector.providers_to_read_whole())
+        collector.read_consumers(sorted(scope.named_consumers))
+        collector.read_servers_and_migrations()
+        if not scope.everything:
+            collector.resolve_unknown_consumers()
+            collector.complete_consumer_allocations()
+    snapshot = collector.snapshot
+    snapshot.seconds = time.monotonic() - started
+    return snapshot
