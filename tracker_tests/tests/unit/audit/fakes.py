@@ -1,0 +1,76 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Readers that serve payloads recorded by tools/record-audit-fixtures."""
+
+import copy
+import json
+import os
+import threading
+
+from tracker_tests.audit import reader
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'fixtures', 'audit')
+
+
+def load(name):
+    """A recorded fixture: description, notes and responses by request."""
+    with open(os.path.join(FIXTURES, '%s.json' % name)) as source:
+        return json.load(source)
+
+
+class NotRecorded(AssertionError):
+    """The code under test asked for something the recording lacks."""
+
+
+class FixtureReader:
+    """reader.Reader answering from one recording (deep-copied).
+
+    ``responses`` maps "<service_type> <path>" to {status, body}; tests may
+    edit bodies to derive a state the shared cloud cannot be put in, and
+    say so where they do.
+    """
+
+    def __init__(self, name):
+        self.fixture = load(name)
+        self.notes = self.fixture['notes']
+        self.responses = copy.deepcopy(self.fixture['responses'])
+        self.requests = []
+        self._lock = threading.Lock()
+
+    def body(self, service_type, path):
+        return self.responses['%s %s' % (service_type, path)]['body']
+
+    def get(self, service_type, path, microversion=None):
+        with self._lock:
+            self.requests.append((service_type, path, microversion))
+        key = '%s %s' % (service_type, path)
+        if key not in self.responses:
+            raise NotRecorded('not recorded: %s' % key)
+        answer = self.responses[key]
+        if answer['status'] == 404:
+            raise reader.ResourceNotFound(service_type, path)
+        return copy.deepcopy(answer['body'])
+
+
+class SwitchingReader:
+    """Answers from one reader until switch(), then from the next."""
+
+    def __init__(self, *readers):
+        self.readers = list(readers)
+
+    def switch(self, *_):
+        self.readers.pop(0)
+
+    def get(self, service_type, path, microversion=None):
+        return self.readers[0].get(service_type, path, microversion)
