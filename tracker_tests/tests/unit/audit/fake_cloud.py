@@ -79,7 +79,7 @@ class FakeCloud(fixtures.Fixture):
         self.addCleanup(self.server.server_close)
         self.addCleanup(self.server.shutdown)
 
-    # -- answers ---------------------------------------------------------------
+    # -- answers
 
     def endpoint(self, service_type):
         where = self.catalog.get(service_type)
@@ -87,16 +87,18 @@ class FakeCloud(fixtures.Fixture):
             return '%s/%s' % (self.url, service_type)
         return 'http://127.0.0.1:%d/%s' % (closed_port(), service_type)
 
+    def catalog_entry(self, service_type):
+        return {'type': service_type, 'name': service_type,
+                'id': '%s-id' % service_type,
+                'endpoints': [{'id': '%s-public' % service_type,
+                               'interface': 'public', 'region': 'RegionOne',
+                               'region_id': 'RegionOne',
+                               'url': self.endpoint(service_type)}]}
+
     def token_body(self):
-        catalog = [{
-            'type': service_type, 'name': service_type,
-            'id': '%s-id' % service_type,
-            'endpoints': [{'id': '%s-public' % service_type,
-                           'interface': 'public', 'region': 'RegionOne',
-                           'region_id': 'RegionOne',
-                           'url': self.endpoint(service_type)}]}
-            for service_type, where in sorted(self.catalog.items())
-            if where is not None]
+        listed = sorted(service_type for service_type, where
+                        in self.catalog.items() if where is not None)
+        catalog = [self.catalog_entry(service_type) for service_type in listed]
         return {'token': {
             'methods': ['password'], 'expires_at': '2099-01-01T00:00:00Z',
             'issued_at': '2020-01-01T00:00:00Z', 'audit_ids': ['a'],

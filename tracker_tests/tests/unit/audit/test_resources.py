@@ -64,7 +64,8 @@ class TestExpectedResources(testtools.TestCase):
 
     def test_invalid_specs_are_ignored_like_nova_does(self):
         specs = {'resources:VCPU': 'many', 'resources:lowercase': '1',
-                 'resources:MEMORY_MB': '-1', 'trait:HW_CPU_X86_AVX': 'required'}
+                 'resources:MEMORY_MB': '-1',
+                 'trait:HW_CPU_X86_AVX': 'required'}
         self.assertEqual({'VCPU': 2, 'MEMORY_MB': 512, 'DISK_GB': 10},
                          resources.expected_resources(flavor(**specs)))
 
