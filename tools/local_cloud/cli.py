@@ -1,0 +1,384 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""``tools/localcloud``: bring a real one-machine Nova cloud up and down."""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import pathlib
+import secrets as secrets_mod
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from local_cloud import broker
+from local_cloud import clients
+from local_cloud import database
+from local_cloud import glance
+from local_cloud import install
+from local_cloud import keystone
+from local_cloud import layout as layout_mod
+from local_cloud import neutron
+from local_cloud import nova
+from local_cloud import placement
+from local_cloud import supervisor
+from local_cloud import wsgi
+
+EXIT_USAGE = 2
+DEFAULT_COMPUTES = 3
+
+
+def load_secrets(layout):
+    """Random passwords made once per cloud; the file is readable by root
+    only and nothing here prints them."""
+    if layout.secrets_file.exists():
+        return json.loads(layout.secrets_file.read_text())
+    values = {name: secrets_mod.token_urlsafe(18) for name in (
+        'db_password', 'admin_password', 'demo_password',
+        'service_password')}
+    layout.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(layout.secrets_file, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        json.dump(values, f)
+    return values
+
+
+def load_state(layout):
+    try:
+        return json.loads(layout.state_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def computes_of(layout):
+    state = load_state(layout)
+    if not state:
+        return []
+    return [nova.Compute(**c) for c in state['computes']]
+
+
+def all_specs(layout, computes):
+    """Every process of the cloud, in start order."""
+    specs = [database.process_spec(layout)]
+    specs += broker.process_specs(layout)
+    specs += [wsgi.process_spec(layout, name) for name in (
+        'keystone', 'placement', 'glance', 'neutron')]
+    specs += nova.control_specs(layout)
+    specs += [nova.compute_spec(layout, c.host) for c in computes]
+    return specs
+
+
+def write_files(files, mode=0o644):
+    for path, text in files.items():
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(mode)
+
+
+class Up:
+    """The steps of ``up``, each skipped when its result is there."""
+
+    def __init__(self, layout, compute_count):
+        self.layout = layout
+        self.sup = supervisor.Supervisor(layout)
+        self.secrets = load_secrets(layout)
+        previous = computes_of(layout)
+        self.computes = (nova.default_computes(compute_count)
+                         if compute_count or not previous else previous)
+
+    def run(self, name, argv):
+        """A one-off set-up command, logged to logs/<name>.log."""
+        log = self.sup.log_path(name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, 'ab') as out:
+            result = subprocess.run([str(a) for a in argv], stdout=out,
+                                    stderr=subprocess.STDOUT)
+        if result.returncode:
+            raise supervisor.ServiceFailed(
+                name, 'exit code %d' % result.returncode, log)
+
+    def start(self, specs, timeout=120):
+        started = [s for s in specs if self.sup.start(s)]
+        for spec in specs:
+            self.sup.wait_ready(spec, timeout)
+        return started
+
+    def __call__(self):
+        t0 = time.monotonic()
+        layout, secrets = self.layout, self.secrets
+        # Only the admin's files hold passwords; keep them private.
+        write_files(self._config_files(), mode=0o600)
+
+        database.initialise(layout)
+        self.start([database.process_spec(layout)])
+        database.create_databases(layout, secrets['db_password'])
+
+        write_files(broker.config_files(layout))
+        self.start(broker.process_specs(layout))
+
+        keystone_spec = wsgi.process_spec(layout, 'keystone')
+        if not self.sup.pid('keystone'):
+            keystone.prepare(layout, secrets, self.run)
+        self.start([keystone_spec])
+        provision = _provision()
+        provision.identity(layout, secrets)
+
+        self._prepare_in_parallel()
+        self.start([wsgi.process_spec(layout, n) for n in (
+            'placement', 'glance', 'neutron')] + nova.control_specs(layout))
+        self.start([nova.compute_spec(layout, c.host) for c in self.computes],
+                   timeout=5)
+        hosts = [c.host for c in self.computes]
+        self._wait_for_computes(provision, hosts)
+
+        image_id = provision.image(layout, secrets)
+        provision.flavors(layout, secrets)
+        write_files({
+            layout.clouds_yaml: clients.clouds_yaml(layout, secrets),
+            layout.tempest_conf: clients.tempest_conf(
+                layout, secrets, image_id, self.computes),
+        }, mode=0o600)
+        (layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
+        layout.state_file.write_text(json.dumps({
+            'computes': [vars(c) for c in self.computes],
+            'image_id': image_id,
+        }, indent=2))
+        print('local cloud up in %.0f s: %d computes (%s)' % (
+            time.monotonic() - t0, len(hosts), ', '.join(hosts)))
+        print('use it: eval "$(%s env)"' % clients.localcloud_command(layout))
+
+    def _config_files(self):
+        files = {}
+        for module in (keystone, placement, glance, neutron):
+            files.update(module.config_files(self.layout, self.secrets))
+        files.update(nova.config_files(self.layout, self.secrets,
+                                       self.computes))
+        return files
+
+    def _prepare_in_parallel(self):
+        """Database migrations of the services that are not running yet;
+        they are independent and each mostly waits on MariaDB."""
+        jobs = [(name, fn) for name, fn in (
+            ('placement', lambda: placement.prepare(
+                self.layout, self.secrets, self.run)),
+            ('glance', lambda: glance.prepare(
+                self.layout, self.secrets, self.run)),
+            ('neutron', lambda: neutron.prepare(
+                self.layout, self.secrets, self.run)),
+            ('nova_api', lambda: nova.prepare(
+                self.layout, self.secrets, self.computes, self.run)),
+        ) if not self.sup.pid(name)]
+        with concurrent.futures.ThreadPoolExecutor(len(jobs) or 1) as pool:
+            for future in [pool.submit(fn) for _, fn in jobs]:
+                future.result()
+
+    def _wait_for_computes(self, provision, hosts):
+        def log_of(host):
+            return self.sup.log_path('nova-compute-%s' % host)
+        deadline = time.monotonic() + 240
+        while True:
+            # New computes are only scheduled to once mapped to the cell.
+            self.run('nova-discover-hosts', nova.manage(self.layout) + [
+                'cell_v2', 'discover_hosts'])
+            try:
+                provision.wait_for_computes(
+                    self.layout, self.secrets, hosts, log_of, timeout=20)
+                return
+            except supervisor.ServiceFailed:
+                if time.monotonic() > deadline:
+                    raise
+            for host in hosts:
+                if not self.sup.pid('nova-compute-%s' % host):
+                    raise supervisor.ServiceFailed(
+                        'nova-compute on %s' % host, 'the process exited',
+                        log_of(host))
+
+
+def _provision():
+    # Imported late: it needs openstacksdk, found only in the cloud's venv.
+    from local_cloud import provision
+    return provision
+
+
+def _in_cloud_venv(layout):
+    return pathlib.Path(sys.prefix).resolve() == layout.venv.resolve()
+
+
+def cmd_up(layout, args):
+    if args.fresh:
+        cmd_destroy(layout, args)
+    if not _in_cloud_venv(layout):
+        layout.logs.mkdir(parents=True, exist_ok=True)
+        install.ensure_apt_packages(layout.logs / 'install.log')
+        install.ensure_venv(layout, layout.logs / 'install.log')
+        python = str(layout.venv_bin('python'))
+        argv = [python, str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+                '--state-dir', str(layout.root), 'up']
+        if args.computes:
+            argv += ['--computes', str(args.computes)]
+        os.execv(python, argv)
+    Up(layout, args.computes)()
+    return 0
+
+
+def cmd_status(layout, args):
+    computes = computes_of(layout)
+    sup = supervisor.Supervisor(layout)
+    if not computes and not sup.names():
+        print('no local cloud in %s; start one with: tools/localcloud up'
+              % layout.root)
+        return 1
+    down = 0
+    print('%-22s %-8s %-6s %s' % ('SERVICE', 'PID', 'PORT', 'STATE'))
+    for spec in all_specs(layout, computes):
+        pid = sup.pid(spec.name)
+        port = layout.ports[spec.ports[0]] if spec.ports else None
+        up = bool(pid) and (port is None or supervisor.port_accepts(port))
+        down += not up
+        print('%-22s %-8s %-6s %s' % (spec.name, pid or '-', port or '-',
+                                      'up' if up else 'down'))
+    return 1 if down else 0
+
+
+def cmd_down(layout, args):
+    sup = supervisor.Supervisor(layout)
+    # Reverse start order: computes and APIs before the broker and the DB.
+    order = [s.name for s in all_specs(layout, computes_of(layout))]
+    names = [n for n in reversed(order) if n in sup.names()]
+    names += [n for n in sup.names() if n not in order]
+    for name in names:
+        if sup.stop(name):
+            print('stopped %s' % name)
+    return 0
+
+
+def cmd_destroy(layout, args):
+    cmd_down(layout, args)
+    if not layout.root.exists():
+        return 0
+    for child in layout.root.iterdir():
+        # The virtualenv is an install cache, not state of the cloud.
+        if child == layout.venv and not getattr(args, 'all', False):
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    print('removed the local cloud\'s state in %s' % layout.root)
+    return 0
+
+
+def cmd_compute(layout, args):
+    hosts = {c.host: c for c in computes_of(layout)}
+    if args.host not in hosts:
+        print('localcloud: unknown compute host %r; this cloud has: %s'
+              % (args.host, ', '.join(sorted(hosts)) or 'none (run up)'),
+              file=sys.stderr)
+        return EXIT_USAGE
+    sup = supervisor.Supervisor(layout)
+    spec = nova.compute_spec(layout, args.host)
+    if args.action == 'start':
+        started = sup.start(spec)
+        sup.wait_ready(spec)
+        print('%s nova-compute on %s' % (
+            'started' if started else 'already running:', args.host))
+    elif args.action == 'stop':
+        stopped = sup.stop(spec.name)
+        print('%s nova-compute on %s' % (
+            'stopped' if stopped else 'not running:', args.host))
+    else:
+        killed = sup.stop(spec.name, signum=signal.SIGKILL)
+        print('%s nova-compute on %s' % (
+            'killed' if killed else 'not running:', args.host))
+    return 0
+
+
+def cmd_env(layout, args):
+    exports = {
+        'OS_CLIENT_CONFIG_FILE': layout.clouds_yaml,
+        'OS_CLOUD': clients.ADMIN_CLOUD,
+        'TEMPEST_CONFIG_DIR': layout.tempest_conf.parent,
+        'TEMPEST_CONFIG': layout.tempest_conf.name,
+        'LOCALCLOUD_DIR': layout.root,
+        'LOCALCLOUD_TEMPEST_WORKSPACE': layout.tempest_dir,
+    }
+    for key, value in exports.items():
+        print('export %s=%s' % (key, value))
+    # Appended, so that an openstack or tempest already on PATH wins.
+    print('export PATH="$PATH:%s"' % layout.venv_bin(''))
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog='localcloud',
+        description='Bring a real one-machine Nova cloud up and down.')
+    p.add_argument('--state-dir', metavar='DIR',
+                   help='where the cloud keeps everything (default: '
+                        '$LOCALCLOUD_DIR or .localcloud/ in the repo)')
+    sub = p.add_subparsers(dest='command', required=True)
+    up = sub.add_parser('up', help='install what is missing, start the '
+                        'cloud and wait until every compute is usable')
+    up.add_argument('--computes', type=_positive, metavar='N',
+                    help='number of fake computes (default %d, or as the '
+                         'last up)' % DEFAULT_COMPUTES)
+    up.add_argument('--fresh', action='store_true',
+                    help='wipe databases and state first')
+    sub.add_parser('status', help='each service with pid, port and state; '
+                   'non-zero exit when one is down')
+    sub.add_parser('down', help='stop every process (data is kept)')
+    destroy = sub.add_parser('destroy', help='down, then wipe state and '
+                             'databases')
+    destroy.add_argument('--all', action='store_true',
+                         help='also remove the virtualenv')
+    compute = sub.add_parser('compute', help='stop, start or kill one '
+                             'compute to inject a failure')
+    compute.add_argument('action', choices=('stop', 'start', 'kill'))
+    compute.add_argument('host')
+    sub.add_parser('env', help='print export lines for openstack/tempest')
+    return p
+
+
+def _positive(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            'must be a whole number of at least 1, not %r' % value)
+    return number
+
+
+COMMANDS = {
+    'up': cmd_up, 'status': cmd_status, 'down': cmd_down,
+    'destroy': cmd_destroy, 'compute': cmd_compute, 'env': cmd_env,
+}
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    layout = layout_mod.Layout.from_env(args.state_dir)
+    if args.command == 'up' and not args.computes and not computes_of(
+            layout):
+        args.computes = DEFAULT_COMPUTES
+    try:
+        return COMMANDS[args.command](layout, args)
+    except supervisor.LocalCloudError as exc:
+        print('localcloud: %s' % exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,125 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""What the local cloud tells its users: clouds.yaml and tempest.conf."""
+
+import json
+import shlex
+
+from local_cloud import ini
+from local_cloud import layout as layout_mod
+
+ADMIN_CLOUD = 'localcloud-admin'
+MEMBER_CLOUD = 'localcloud-member'
+FLAVORS = (
+    # (id and name, vcpus, ram MB, disk GB): small enough for any host,
+    # different in every resource class so that a resize shows in each.
+    ('tracker.small', 1, 128, 1),
+    ('tracker.medium', 2, 256, 2),
+)
+IMAGE_NAME = 'localcloud-raw'
+
+
+def _auth(layout, username, password, project):
+    return {
+        'auth_url': layout.url('keystone', '/v3'),
+        'username': username,
+        'password': password,
+        'project_name': project,
+        'user_domain_name': 'Default',
+        'project_domain_name': 'Default',
+    }
+
+
+def clouds_yaml(layout, secrets):
+    """clouds.yaml text; JSON is valid YAML and needs no library."""
+    clouds = {}
+    for name, user, password, project in (
+            (ADMIN_CLOUD, 'admin', secrets['admin_password'], 'admin'),
+            (MEMBER_CLOUD, 'demo', secrets['demo_password'], 'demo')):
+        clouds[name] = {
+            'auth': _auth(layout, user, password, project),
+            'region_name': layout_mod.REGION,
+            'identity_api_version': 3,
+            'interface': 'public',
+        }
+    return json.dumps({'clouds': clouds}, indent=2) + '\n'
+
+
+def localcloud_command(layout, *args):
+    """The command line that drives this cloud from a tempest.conf."""
+    return shlex.join([str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+                       '--state-dir', str(layout.root)] + list(args))
+
+
+def tempest_conf(layout, secrets, image_id, computes):
+    flavors = [f[0] for f in FLAVORS]
+    return ini.render({
+        'DEFAULT': {'log_dir': layout.logs, 'log_file': 'tempest.log'},
+        'auth': {
+            'admin_username': 'admin',
+            'admin_password': secrets['admin_password'],
+            'admin_project_name': 'admin',
+            'admin_domain_name': 'Default',
+            'use_dynamic_credentials': True,
+            # Dynamic credentials would try to create networks, which this
+            # neutron (no tenant network types) refuses.
+            'create_isolated_networks': False,
+        },
+        'identity': {
+            'uri_v3': layout.url('keystone', '/v3'),
+            'auth_version': 'v3',
+            'region': layout_mod.REGION,
+        },
+        'identity-feature-enabled': {'api_v2': False},
+        'compute': {
+            'image_ref': image_id,
+            'image_ref_alt': image_id,
+            'flavor_ref': flavors[0],
+            'flavor_ref_alt': flavors[1],
+            'min_compute_nodes': len(computes),
+            'build_timeout': 180,
+        },
+        'compute-feature-enabled': {
+            'resize': True,
+            'cold_migration': True,
+            'live_migration': True,
+            'block_migration_for_live_migration': True,
+            'shelve': True,
+            'console_output': False,
+            'interface_attach': False,
+            'vnc_console': False,
+        },
+        'service_available': {
+            'nova': True, 'glance': True, 'neutron': True,
+            'cinder': False, 'swift': False,
+        },
+        'validation': {'run_validation': False},
+        'placement': {'region': layout_mod.REGION},
+        'tracker': {
+            'flavor_ref': flavors[0],
+            'resize_flavor_ref': flavors[1],
+            'compute_stop_command': localcloud_command(
+                layout, 'compute', 'stop', '{host}'),
+            'compute_start_command': localcloud_command(
+                layout, 'compute', 'start', '{host}'),
+        },
+        'tracker-feature-enabled': {
+            'resize': True,
+            'same_host_resize': False,
+            'cold_migration': True,
+            'live_migration': True,
+            'evacuate': True,
+            'shelve': True,
+            'service_control': True,
+        },
+        'oslo_concurrency': {'lock_path': layout.tempest_dir / 'lock'},
+    })

@@ -1,0 +1,169 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Nova: API, conductor, scheduler and fake-driver computes in one cell."""
+
+import dataclasses
+import shutil
+import subprocess
+import uuid
+
+from local_cloud import ini
+from local_cloud import supervisor
+from local_cloud import wsgi
+
+#: The only fake driver whose compute keeps its node (and so its resource
+#: provider) across a restart: it reads the node UUID from
+#: ``<state_path>/compute_id`` like a real single-node driver.
+STABLE_DRIVER = 'fake.FakeDriverWithoutFakeNodes'
+
+#: Why each timing differs from nova's default.
+TIMINGS = {
+    # A stopped compute must show "down" within seconds, not a minute, so
+    # that evacuate and down-host tests do not wait for long.
+    'report_interval': 5,
+    'service_down_time': 20,
+    # The resource tracker's periodic update (default: every periodic task
+    # run, about 60 s) is what heals hypervisor usage after a failure;
+    # a short one lets tests wait for consistency instead of sleeping.
+    'update_resources_interval': 10,
+    # Nothing to heal: no ports exist.
+    'heal_instance_info_cache_interval': -1,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Compute:
+    host: str
+    driver: str = STABLE_DRIVER
+
+
+def default_computes(count):
+    return [Compute('compute%d' % i) for i in range(1, count + 1)]
+
+
+def conf_dir(layout):
+    return layout.etc / 'nova'
+
+
+def conf_path(layout):
+    return conf_dir(layout) / 'nova.conf'
+
+
+def compute_conf_path(layout, host):
+    return conf_dir(layout) / ('%s.conf' % host)
+
+
+def state_path(layout, host=None):
+    base = layout.data / 'nova'
+    return base / host if host else base
+
+
+def config_files(layout, secrets, computes):
+    service_auth = ini.keystone_auth(layout, secrets, 'nova')
+    conf = {
+        'DEFAULT': dict({
+            'debug': False,
+            'transport_url': layout.transport_url(),
+            'my_ip': '127.0.0.1',
+            'state_path': state_path(layout),
+            'compute_driver': STABLE_DRIVER,
+            'allow_resize_to_same_host': False,
+            # Servers boot without ports: nothing will ever plug a VIF.
+            'vif_plugging_is_fatal': False,
+            'vif_plugging_timeout': 0,
+            # Offload on shelve at once, as the scenarios expect.
+            'shelved_offload_time': 0,
+        }, **TIMINGS),
+        'wsgi': {'api_paste_config': conf_dir(layout) / 'api-paste.ini'},
+        'api': {'auth_strategy': 'keystone'},
+        'api_database': {'connection': layout.db_url(
+            'nova_api', secrets['db_password'])},
+        'database': {'connection': layout.db_url(
+            'nova', secrets['db_password'])},
+        'keystone_authtoken': ini.authtoken(layout, secrets, 'nova'),
+        'service_user': dict(service_auth, send_service_user_token=True),
+        'placement': service_auth,
+        'neutron': service_auth,
+        'glance': {'region_name': 'RegionOne'},
+        'cinder': {'os_region_name': 'RegionOne'},
+        'scheduler': {
+            # Computes that (re)start are mapped into the cell without a
+            # manual nova-manage call.
+            'discover_hosts_in_cells_interval': 10,
+            'workers': 1,
+        },
+        'conductor': {'workers': 1},
+        'vnc': {'enabled': False},
+        'oslo_concurrency': {'lock_path': state_path(layout) / 'locks'},
+        'oslo_messaging_notifications': {'driver': 'noop'},
+    }
+    files = {conf_path(layout): ini.render(conf)}
+    for compute in computes:
+        files[compute_conf_path(layout, compute.host)] = ini.render({
+            'DEFAULT': {
+                'host': compute.host,
+                'compute_driver': compute.driver,
+                'state_path': state_path(layout, compute.host),
+                'instances_path': state_path(layout, compute.host) /
+                'instances',
+            },
+        })
+    files[wsgi.config_path(layout, 'nova_api')] = wsgi.uwsgi_config(
+        layout, 'nova_api', 'nova.wsgi.osapi_compute:application',
+        {'OS_NOVA_CONFIG_DIR': conf_dir(layout)}, processes=2)
+    return files
+
+
+def manage(layout):
+    return [layout.venv_bin('nova-manage'), '--config-file', conf_path(layout)]
+
+
+def prepare(layout, secrets, computes, run):
+    shutil.copy(layout.venv / 'etc' / 'nova' / 'api-paste.ini',
+                conf_dir(layout) / 'api-paste.ini')
+    (state_path(layout) / 'locks').mkdir(parents=True, exist_ok=True)
+    for compute in computes:
+        host_state = state_path(layout, compute.host)
+        (host_state / 'instances').mkdir(parents=True, exist_ok=True)
+        compute_id = host_state / 'compute_id'
+        if not compute_id.exists():
+            compute_id.write_text('%s\n' % uuid.uuid4())
+    run('nova-api-db-sync', manage(layout) + ['api_db', 'sync'])
+    run('nova-map-cell0', manage(layout) + [
+        'cell_v2', 'map_cell0', '--database_connection',
+        layout.db_url('nova_cell0', secrets['db_password'])])
+    cells = subprocess.run(
+        [str(a) for a in manage(layout) + ['cell_v2', 'list_cells']],
+        capture_output=True, text=True, check=True).stdout
+    if ' cell1 ' not in cells:
+        run('nova-create-cell1', manage(layout) + [
+            'cell_v2', 'create_cell', '--name', 'cell1'])
+    run('nova-db-sync', manage(layout) + ['db', 'sync'])
+
+
+def control_specs(layout):
+    """nova-api, nova-conductor and nova-scheduler."""
+    specs = [wsgi.process_spec(layout, 'nova_api')]
+    for binary in ('nova-conductor', 'nova-scheduler'):
+        specs.append(supervisor.ProcessSpec(
+            name=binary,
+            argv=[layout.venv_bin(binary),
+                  '--config-file', conf_path(layout)]))
+    return specs
+
+
+def compute_spec(layout, host):
+    return supervisor.ProcessSpec(
+        name='nova-compute-%s' % host,
+        argv=[layout.venv_bin('nova-compute'),
+              '--config-file', conf_path(layout),
+              '--config-file', compute_conf_path(layout, host)])

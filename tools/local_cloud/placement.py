@@ -1,0 +1,41 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Placement."""
+
+from local_cloud import ini
+from local_cloud import wsgi
+
+
+def conf_dir(layout):
+    return layout.etc / 'placement'
+
+
+def config_files(layout, secrets):
+    conf = ini.render({
+        'DEFAULT': {'debug': False},
+        'placement_database': {'connection': layout.db_url(
+            'placement', secrets['db_password'])},
+        'api': {'auth_strategy': 'keystone'},
+        'keystone_authtoken': ini.authtoken(layout, secrets, 'placement'),
+    })
+    return {
+        conf_dir(layout) / 'placement.conf': conf,
+        wsgi.config_path(layout, 'placement'): wsgi.uwsgi_config(
+            layout, 'placement', 'placement.wsgi.api:application',
+            {'OS_PLACEMENT_CONFIG_DIR': conf_dir(layout)}, processes=2),
+    }
+
+
+def prepare(layout, secrets, run):
+    run('placement-db-sync', [
+        layout.venv_bin('placement-manage'),
+        '--config-dir', conf_dir(layout), 'db', 'sync'])

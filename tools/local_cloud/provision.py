@@ -1,0 +1,147 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Creates what the cloud's users need, through openstacksdk.
+
+Runs inside the cloud's virtualenv (``up`` re-executes itself there), and
+every step is idempotent so that ``up`` can run again on a running cloud.
+"""
+
+import time
+
+import openstack
+
+from local_cloud import clients
+from local_cloud import layout as layout_mod
+from local_cloud import supervisor
+
+SERVICES = (
+    # (user, catalog type, service name, port name, path)
+    ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
+    ('placement', 'placement', 'placement', 'placement', ''),
+    ('glance', 'image', 'glance', 'glance', ''),
+    ('neutron', 'network', 'neutron', 'neutron', ''),
+)
+
+
+def admin_connection(layout, secrets):
+    return openstack.connect(
+        auth_url=layout.url('keystone', '/v3'), username='admin',
+        password=secrets['admin_password'], project_name='admin',
+        user_domain_name='Default', project_domain_name='Default',
+        region_name=layout_mod.REGION, identity_api_version='3')
+
+
+def _project(conn, name):
+    return (conn.identity.find_project(name, domain_id='default') or
+            conn.identity.create_project(name=name, domain_id='default'))
+
+
+def _role(conn, name):
+    return (conn.identity.find_role(name) or
+            conn.identity.create_role(name=name))
+
+
+def _user(conn, name, password, project, roles):
+    user = conn.identity.find_user(name, domain_id='default')
+    if user is None:
+        user = conn.identity.create_user(
+            name=name, password=password, domain_id='default',
+            default_project_id=project.id)
+    for role in roles:
+        conn.identity.assign_project_role_to_user(project, user, role)
+    return user
+
+
+def identity(layout, secrets):
+    """Service users, the demo user, and the service catalog."""
+    conn = admin_connection(layout, secrets)
+    service_project = _project(conn, 'service')
+    demo_project = _project(conn, 'demo')
+    admin_role = _role(conn, 'admin')
+    service_role = _role(conn, 'service')
+    _user(conn, 'demo', secrets['demo_password'], demo_project,
+          [_role(conn, 'member')])
+    for user, service_type, name, port, path in SERVICES:
+        roles = [admin_role] + ([service_role] if user == 'nova' else [])
+        _user(conn, user, secrets['service_password'], service_project,
+              roles)
+        service = next(iter(conn.identity.services(type=service_type)),
+                       None) or conn.identity.create_service(
+                           name=name, type=service_type)
+        existing = {e.interface for e in conn.identity.endpoints(
+            service_id=service.id)}
+        for interface in ('public', 'internal'):
+            if interface not in existing:
+                conn.identity.create_endpoint(
+                    service_id=service.id, interface=interface,
+                    url=layout.url(port, path), region_id=layout_mod.REGION)
+
+
+def wait_for_computes(layout, secrets, hosts, log_path_of, timeout=240):
+    """Wait until every compute is up, visible as hypervisor and provider.
+
+    Mapping a new compute into the cell needs ``discover_hosts``, which the
+    caller runs between polls through ``discover``.
+    """
+    conn = admin_connection(layout, secrets)
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = _computes_not_ready(conn, hosts)
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            host, why = sorted(missing.items())[0]
+            raise supervisor.ServiceFailed(
+                'nova-compute on %s' % host, why, log_path_of(host))
+        time.sleep(2)
+
+
+def _computes_not_ready(conn, hosts):
+    missing = {}
+    services = {s.host: s for s in conn.compute.services(
+        binary='nova-compute')}
+    hypervisors = {h.name for h in conn.compute.hypervisors()}
+    providers = {p['name'] for p in conn.placement.get(
+        '/resource_providers').json()['resource_providers']}
+    for host in hosts:
+        service = services.get(host)
+        if service is None or service.state != 'up':
+            missing[host] = 'its nova-compute service is not up'
+        elif host not in hypervisors:
+            missing[host] = 'it is not listed in os-hypervisors'
+        elif host not in providers:
+            missing[host] = 'Placement has no resource provider for it'
+    return missing
+
+
+def image(layout, secrets):
+    """A small raw image; fake computes never read its bytes."""
+    conn = admin_connection(layout, secrets)
+    found = conn.image.find_image(clients.IMAGE_NAME)
+    if found is not None:
+        return found.id
+    blob = layout.data / 'localcloud.raw'
+    # Glance checks the data against disk_format: zeros are valid raw.
+    blob.write_bytes(b'\0' * (1024 * 1024))
+    created = conn.create_image(
+        clients.IMAGE_NAME, filename=str(blob), disk_format='raw',
+        container_format='bare', visibility='public', wait=True)
+    return created.id
+
+
+def flavors(layout, secrets):
+    conn = admin_connection(layout, secrets)
+    for flavor_id, vcpus, ram, disk in clients.FLAVORS:
+        if conn.compute.find_flavor(flavor_id) is None:
+            conn.compute.create_flavor(
+                id=flavor_id, name=flavor_id, vcpus=vcpus, ram=ram,
+                disk=disk, is_public=True)

@@ -1,0 +1,56 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""API services under uwsgi, the way devstack runs them."""
+
+from local_cloud import ini
+from local_cloud import layout as layout_mod
+from local_cloud import supervisor
+
+
+def uwsgi_config(layout, name, module, env, processes=1):
+    options = {
+        # http11-socket keeps connections alive properly; plain
+        # http-socket made clients see resets on reused connections.
+        'http11-socket': '%s:%d' % (layout_mod.HOST, layout.ports[name]),
+        'module': module,
+        'virtualenv': str(layout.venv),
+        # Lets an application module of ours wrap a service's.
+        'pythonpath': str(layout_mod.REPO_ROOT / 'tools'),
+        'master': True,
+        'lazy-apps': True,
+        'need-app': True,
+        'die-on-term': True,
+        'processes': processes,
+        'threads': 1,
+        'enable-threads': True,
+        'thunder-lock': True,
+        # Keystone tokens and service catalogs make large headers.
+        'buffer-size': 65535,
+        'add-header': 'Connection: keep-alive',
+        'env': ['%s=%s' % kv for kv in sorted(env.items())],
+    }
+    lines = ['[uwsgi]']
+    for key, value in options.items():
+        for one in value if isinstance(value, list) else [value]:
+            lines.append('%s = %s' % (key, ini._value(one)))
+    return '\n'.join(lines) + '\n'
+
+
+def config_path(layout, name):
+    return layout.etc / 'uwsgi' / ('%s.ini' % name)
+
+
+def process_spec(layout, name):
+    return supervisor.ProcessSpec(
+        name=name,
+        argv=[layout.venv_bin('uwsgi'), '--ini', config_path(layout, name)],
+        ports=(name,), ready='http')
