@@ -1,0 +1,285 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The base class of tracker_tests' tempest tests and its assertions.
+
+The vocabulary follows Nova's functional test helpers
+(nova/tests/functional/integrated_helpers.py): assert that a consumer holds
+exactly a flavor's resources on exactly the expected providers, that a
+consumer holds nothing, that the hypervisor figures agree with Placement.
+Each assertion reads the real APIs at the time it is called.
+"""
+
+import datetime
+
+from tempest.api.compute import base
+from tempest.common import waiters as tempest_waiters
+from tempest import config
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib import exceptions as lib_exc
+
+from tracker_tests.audit import reader as reader_mod
+from tracker_tests.audit import resources
+from tracker_tests.audit import snapshot
+from tracker_tests.common import tempest_reader
+from tracker_tests.common import waiters
+
+CONF = config.CONF
+
+#: os-hypervisors' id is the compute node's uuid, which is also its
+#: resource provider's uuid, from 2.53 on.
+HYPERVISOR_UUID_MICROVERSION = '2.53'
+
+
+def flavor_from_api(body):
+    """A flavor of the flavors API as the audit engine's Flavor."""
+    return snapshot.Flavor(
+        vcpus=body['vcpus'], ram=body['ram'], disk=body['disk'],
+        ephemeral=body.get('OS-FLV-EXT-DATA:ephemeral', 0) or 0,
+        swap=body.get('swap') or 0, original_name=body.get('name'),
+        extra_specs=body.get('extra_specs') or {})
+
+
+class TrackerTestBase(base.BaseV2ComputeAdminTest):
+    """Boots, moves and deletes servers and checks Placement after each.
+
+    Tests only ever look at their own servers, migrations and the hosts
+    those touch, so that they can run in parallel on a shared cloud.
+    """
+
+    # 2.37: boot with networks 'none'; 2.74: boot onto a named host.
+    min_microversion = '2.74'
+
+    @classmethod
+    def setup_clients(cls):
+        super().setup_clients()
+        cls.reader = tempest_reader.TempestReader.for_manager(cls.os_admin)
+        cls.allocations_client = (
+            cls.os_admin.tracker_placement.AllocationsClient())
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.flavor = cls._load_flavor(
+            CONF.tracker.flavor_ref or CONF.compute.flavor_ref,
+            '[tracker] flavor_ref')
+        cls.resize_flavor = cls._load_flavor(
+            CONF.tracker.resize_flavor_ref or CONF.compute.flavor_ref_alt,
+            '[tracker] resize_flavor_ref')
+
+    @classmethod
+    def _load_flavor(cls, flavor_id, option):
+        if not flavor_id:
+            raise cls.skipException('%s (or its [compute] default) is not '
+                                    'set' % option)
+        body = cls.admin_flavors_client.show_flavor(flavor_id)['flavor']
+        body.setdefault('extra_specs', cls.admin_flavors_client.
+                        list_flavor_extra_specs(flavor_id)['extra_specs'])
+        return body
+
+    def setUp(self):
+        super().setUp()
+        # Migrations a test caused are no older than this (with a margin
+        # for clock skew between this machine and the cloud).
+        self.started_at = (datetime.datetime.now(datetime.timezone.utc) -
+                           datetime.timedelta(minutes=5)).strftime(
+                               '%Y-%m-%dT%H:%M:%SZ')
+        self.own_consumers = set()
+        self._provider_by_host = {}
+        self.baseline = self._allocations_by_provider()
+
+    # -- servers --------------------------------------------------------------
+
+    def create_server(self, flavor=None, host=None, wait_until='ACTIVE'):
+        """Boot a server (networks 'none') and delete it at cleanup.
+
+        ``host`` pins it (2.74, admin only); the primary user boots it
+        otherwise, as a cloud user would.
+        """
+        flavor = flavor or self.flavor
+        client = self.admin_servers_client if host else self.servers_client
+        kwargs = {'host': host} if host else {}
+        server = client.create_server(
+            name=data_utils.rand_name(prefix=CONF.resource_name_prefix,
+                                      name=self.__class__.__name__),
+            imageRef=CONF.compute.image_ref, flavorRef=flavor['id'],
+            networks='none', **kwargs)['server']
+        self.own_consumers.add(server['id'])
+        self.addCleanup(self._delete_and_wait, server['id'])
+        if wait_until:
+            tempest_waiters.wait_for_server_status(
+                self.admin_servers_client, server['id'], wait_until)
+        return self.show_server(server['id'])
+
+    def _delete_and_wait(self, server_id):
+        test_utils.call_and_ignore_notfound_exc(
+            self.admin_servers_client.delete_server, server_id)
+        tempest_waiters.wait_for_server_termination(
+            self.admin_servers_client, server_id, ignore_error=True)
+
+    def delete_server(self, server_id):
+        self.admin_servers_client.delete_server(server_id)
+        tempest_waiters.wait_for_server_termination(
+            self.admin_servers_client, server_id)
+
+    def show_server(self, server_id):
+        return self.admin_servers_client.show_server(server_id)['server']
+
+    @staticmethod
+    def host_of(server):
+        return server['OS-EXT-SRV-ATTR:host']
+
+    # -- placement ------------------------------------------------------------
+
+    def provider_of(self, host):
+        """The resource provider uuid of a compute host's node."""
+        if host not in self._provider_by_host:
+            hypervisors = self.reader.get(
+                'compute', '/os-hypervisors/detail?hypervisor_hostname_'
+                'pattern=%s' % host,
+                HYPERVISOR_UUID_MICROVERSION)['hypervisors']
+            matching = [h['id'] for h in hypervisors
+                        if h['service']['host'] == host]
+            if len(matching) != 1:
+                self.fail('host %s has %d compute nodes; expected one'
+                          % (host, len(matching)))
+            self._provider_by_host[host] = matching[0]
+        return self._provider_by_host[host]
+
+    def _host_label(self, provider):
+        for host, uuid in self._provider_by_host.items():
+            if uuid == provider:
+                return '%s (host %s)' % (provider, host)
+        return provider
+
+    def _allocations_by_provider(self):
+        """Every consumer's allocation on every compute provider."""
+        hypervisors = self.reader.get(
+            'compute', '/os-hypervisors/detail',
+            HYPERVISOR_UUID_MICROVERSION)['hypervisors']
+        allocations = {}
+        for hypervisor in hypervisors:
+            self._provider_by_host.setdefault(
+                hypervisor['service']['host'], hypervisor['id'])
+            body = self.reader.get('placement', '/resource_providers/%s/'
+                                   'allocations' % hypervisor['id'])
+            allocations[hypervisor['id']] = {
+                consumer: held['resources']
+                for consumer, held in body['allocations'].items()}
+        return allocations
+
+    def consumer_allocations(self, consumer):
+        """{provider uuid: {resource class: amount}} of a consumer."""
+        body = self.allocations_client.show_allocations(consumer)
+        return {provider: held['resources']
+                for provider, held in body['allocations'].items()}
+
+    @staticmethod
+    def flavor_resources(flavor):
+        return resources.expected_resources(flavor_from_api(flavor))
+
+    def assert_allocations(self, consumer, flavor_by_host):
+        """``consumer`` holds exactly each flavor on exactly those hosts."""
+        expected = {self.provider_of(host): self.flavor_resources(flavor)
+                    for host, flavor in flavor_by_host.items()}
+        actual = self.consumer_allocations(consumer)
+        problems = []
+        for provider in sorted(set(expected) | set(actual)):
+            want = expected.get(provider, {})
+            have = actual.get(provider, {})
+            for resource_class in sorted(set(want) | set(have)):
+                if want.get(resource_class, 0) != have.get(resource_class,
+                                                           0):
+                    problems.append(
+                        'consumer %s on provider %s: %s expected %s, '
+                        'actual %s' % (consumer, self._host_label(provider),
+                                       resource_class,
+                                       want.get(resource_class, 0),
+                                       have.get(resource_class, 0)))
+        if problems:
+            self.fail('allocations differ from the flavors:\n  ' +
+                      '\n  '.join(problems))
+
+    def assert_migration_allocations(self, migration_uuid, flavor_by_host):
+        """A move's source side, held by the migration's uuid."""
+        self.own_consumers.add(migration_uuid)
+        self.assert_allocations(migration_uuid, flavor_by_host)
+
+    def assert_no_allocations(self, consumer):
+        actual = self.consumer_allocations(consumer)
+        if actual:
+            self.fail('consumer %s still holds allocations: %s' % (
+                consumer, '; '.join(
+                    '%s on provider %s' % (held, self._host_label(p))
+                    for p, held in sorted(actual.items()))))
+
+    def assert_usage_delta(self, host, expected_change):
+        """Placement usage of ``host`` moved by ``expected_change`` since
+        setUp ({resource class: amount}; {} for back to baseline).
+
+        Other tests' servers on a shared cloud move usage too: consumers
+        that existed at setUp, and new ones that Nova knows as another
+        test's server or migration, are left out. A new consumer Nova does
+        not know counts: it is the kind of leak this looks for.
+        """
+        provider = self.provider_of(host)
+        before = self.baseline.get(provider, {})
+        now = self._allocations_by_provider().get(provider, {})
+        counted = {c: held for c, held in now.items()
+                   if c not in before and not self._foreign(c)}
+        change = {}
+        for held in counted.values():
+            for resource_class, amount in held.items():
+                change[resource_class] = change.get(resource_class,
+                                                    0) + amount
+        change = {rc: n for rc, n in change.items() if n}
+        expected_change = {rc: n for rc, n in expected_change.items() if n}
+        if change != expected_change:
+            self.fail('usage of provider %s changed by %s since the test '
+                      'started, expected %s; new consumers counted: %s' % (
+                          self._host_label(provider), change,
+                          expected_change, counted or 'none'))
+
+    def _foreign(self, consumer):
+        """A consumer that is another test's server or migration."""
+        if consumer in self.own_consumers:
+            return False
+        try:
+            self.admin_servers_client.show_server(consumer)
+            return True
+        except lib_exc.NotFound:
+            pass
+        migrations = reader_mod.get_all(
+            self.reader, 'compute', '/os-migrations', 'migrations',
+            waiters.MIGRATIONS_MICROVERSION,
+            {'changes-since': self.started_at})
+        for migration in migrations:
+            if migration.get('uuid') == consumer:
+                return migration['instance_uuid'] not in self.own_consumers
+        return False
+
+    # -- consistency ----------------------------------------------------------
+
+    def wait_until_consistent(self, hosts=(), servers=(), kinds=None):
+        """Poll the audit over this test's servers and hosts until clean."""
+        scope = snapshot.Scope(hosts=set(hosts) or None,
+                               server_ids=set(servers) or None)
+        return waiters.wait_until_consistent(
+            self.reader, scope, CONF.tracker.consistency_timeout,
+            CONF.tracker.poll_interval, kinds=kinds,
+            hosts_compared=hosts)
+
+    def assert_hypervisor_matches_placement(self, *hosts):
+        """os-hypervisors (2.87) used minus inventory reserved equals
+        Placement usage on each host, once its resource tracker caught up.
+        """
+        self.wait_until_consistent(hosts=hosts, kinds=['usage_mismatch'])
