@@ -130,14 +130,6 @@ def _validated(args):
     return snapshot.Scope(hosts=hosts), kinds
 
 
-def _unknown_hosts(scope, snap):
-    if not scope.hosts:
-        return [], []
-    known = {h.host for h in snap.hypervisors.values()} | {
-        s.host for s in snap.services.values()}
-    return sorted(scope.hosts - known), sorted(h for h in known if h)
-
-
 def _configure_logging(debug, redactor):
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(redactor)
@@ -174,8 +166,8 @@ def _connect(args, cloud_config, redactor):
     try:
         region = cloud_config.get_one(argparse=args)
     except sdk_exceptions.ConfigException as exc:
-        if args.os_cloud and 'not found' in str(exc):
-            raise UsageError('--os-cloud: %s' % exc)
+        if 'was not found' in str(exc):
+            raise UsageError('--os-cloud (or OS_CLOUD): %s' % exc)
         raise
     for key, value in (region.auth or {}).items():
         if any(word in key for word in SECRET_AUTH_KEYS):
@@ -206,6 +198,8 @@ def main(argv=None):
         cloud_config = sdk_config.OpenStackConfig()
         cloud_config.register_argparse_arguments(parser, argv)
     except sdk_exceptions.ConfigException as exc:
+        if 'was not found' in str(exc):
+            return _usage(parser, '--os-cloud (or OS_CLOUD): %s' % exc)
         return _error('cloud configuration: %s' % exc)
     try:
         args = parser.parse_args(argv)
@@ -224,10 +218,8 @@ def main(argv=None):
                                   settle=args.settle,
                                   max_workers=args.workers,
                                   progress=progress)
-        unknown, known = _unknown_hosts(scope, result.snapshot)
-        if unknown:
-            raise UsageError('--host: no compute host named %s (known: %s)'
-                             % (', '.join(unknown), ', '.join(known)))
+    except snapshot.UnknownHosts as exc:
+        return _usage(parser, '--host: %s' % exc)
     except UsageError as exc:
         return _usage(parser, exc)
     except reader.ReaderError as exc:

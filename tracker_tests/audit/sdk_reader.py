@@ -65,6 +65,26 @@ class SdkReader:
             return getattr(self.connection, service_type)
         except MISSING_ENDPOINT_ERRORS:
             raise reader.EndpointNotFound(service_type)
+        except sdk_exceptions.NotSupported as exc:
+            # openstacksdk's version discovery swallows connection errors
+            # and reports "no supported versions"; ask the endpoint itself.
+            raise self._why_unsupported(service_type, exc)
+
+    def _why_unsupported(self, service_type, error):
+        session = self.connection.session
+        try:
+            url = session.get_endpoint(
+                service_type=service_type,
+                interface=self.connection.config.get_interface(service_type),
+                region_name=self.connection.config.get_region_name(
+                    service_type))
+        except MISSING_ENDPOINT_ERRORS:
+            return reader.EndpointNotFound(service_type)
+        try:
+            session.get(url, authenticated=False, raise_exc=False)
+        except UNREACHABLE_ERRORS as exc:
+            return reader.ServiceUnreachable(service_type, exc)
+        return reader.ReaderError('%s: %s' % (service_type, error))
 
     def get(self, service_type, path, microversion=None):
         with self._lock:

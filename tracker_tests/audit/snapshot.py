@@ -37,6 +37,20 @@ def _frozen(values):
     return None if values is None else frozenset(values)
 
 
+class UnknownHosts(ValueError):
+    """A scope names hosts that have no hypervisor and no compute service.
+
+    Raised before anything else is read: a mistyped host would otherwise
+    read nothing and report a clean audit.
+    """
+
+    def __init__(self, unknown, known):
+        self.unknown = sorted(unknown)
+        self.known = sorted(known)
+        super().__init__('no compute host named %s (known: %s)' % (
+            ', '.join(self.unknown), ', '.join(self.known) or 'none'))
+
+
 @dataclasses.dataclass(frozen=True)
 class Scope:
     """Which hosts, servers and consumers an audit reads and reports.
@@ -420,6 +434,15 @@ class _Collector:
                                      services.result().get('services') or [])}
         return wait
 
+    def check_hosts(self):
+        if not self.scope.hosts:
+            return
+        known = {h.host for h in self.snapshot.hypervisors.values()} | {
+            s.host for s in self.snapshot.services.values()}
+        known.discard(None)
+        if self.scope.hosts - known:
+            raise UnknownHosts(self.scope.hosts - known, known)
+
     def list_servers(self, params):
         params = dict(params, all_tenants='1')
         return [parse_server(s) for s in reader_mod.get_all(
@@ -531,6 +554,7 @@ def collect(reader, scope=None, max_workers=8, progress=None):
         wait_for_nova_lists = collector.start_hypervisors_and_services()
         collector.read_providers()
         wait_for_nova_lists()
+        collector.check_hosts()
         collector.read_whole_providers(collector.providers_to_read_whole())
         collector.read_consumers(sorted(scope.named_consumers))
         collector.read_servers_and_migrations()
