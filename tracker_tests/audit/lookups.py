@@ -26,8 +26,10 @@ TERMINAL_MIGRATION_STATUSES = frozenset({
     'confirmed', 'reverted', 'error', 'failed', 'completed', 'cancelled',
     'done'})
 
-#: Server statuses during which Nova's records are not final.
-UNSETTLED_SERVER_STATUSES = frozenset({'BUILD', 'UNKNOWN'})
+#: Server statuses during which Nova's records are not final. DELETED is
+#: listed while the compute finishes a delete, before it frees the
+#: allocation and destroys the record.
+UNSETTLED_SERVER_STATUSES = frozenset({'BUILD', 'UNKNOWN', 'DELETED'})
 
 #: vm_states whose servers the resource tracker no longer counts.
 REMOVED_VM_STATES = frozenset({'deleted', 'shelved_offloaded'})
@@ -40,8 +42,9 @@ def migration_in_progress(migration):
 def server_is_settled(server):
     """False while Nova is still working on the server (or cannot say).
 
-    BUILD, any task_state and servers of a down cell (UNKNOWN) are left
-    alone: their allocations are being made, moved or freed right now.
+    BUILD, DELETED, any task_state and servers of a down cell (UNKNOWN)
+    are left alone: their allocations are being made, moved or freed right
+    now.
     """
     return (server.status not in UNSETTLED_SERVER_STATUSES and
             server.task_state is None)

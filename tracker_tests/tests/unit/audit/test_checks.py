@@ -1,0 +1,312 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Every finding kind, and no finding for legitimate transient states.
+
+Most cases are cloud states recorded by tools/record-audit-fixtures. A few
+states cannot be made on a shared cloud without stopping a compute or
+breaking a hypervisor record; those tests start from a recording and edit
+the one field that makes the state, and say so.
+"""
+
+import testtools
+
+from tracker_tests.audit import checks
+from tracker_tests.audit import snapshot
+from tracker_tests.tests.unit.audit import fakes
+
+
+def run(reader, scope=None, kinds=None):
+    return checks.run_checks(snapshot.collect(reader, scope), kinds)
+
+
+def of_kind(findings, kind):
+    return [f for f in findings if f.kind == kind]
+
+
+def hypervisor_named(reader, name):
+    for hypervisor in reader.body('compute', '/os-hypervisors/detail')[
+            'hypervisors']:
+        if hypervisor['hypervisor_hostname'] == name:
+            return hypervisor
+    raise AssertionError('no hypervisor %s recorded' % name)
+
+
+class TestRecordedFindings(testtools.TestCase):
+
+    def test_clean_recording_has_no_finding(self):
+        self.assertEqual([], run(fakes.FixtureReader('servers_active')))
+
+    def test_orphan_allocation(self):
+        reader = fakes.FixtureReader('orphan_planted')
+        notes = reader.notes
+        orphans = of_kind(run(reader), 'orphan_allocation')
+        self.assertEqual(1, len(orphans), orphans)
+        orphan = orphans[0]
+        self.assertEqual(
+            (notes['orphan'], notes['provider'], 'compute1', 'error'),
+            (orphan.consumer, orphan.provider, orphan.host, orphan.severity))
+        self.assertEqual({'VCPU': 1, 'MEMORY_MB': 128, 'DISK_GB': 1},
+                         orphan.actual)
+        self.assertIn('neither a server nor a migration', orphan.explanation)
+        self.assertEqual('openstack resource provider allocation delete %s'
+                         % notes['orphan'], orphan.remedy)
+
+    def test_orphan_shows_as_usage_mismatch_on_its_provider(self):
+        # The compute does not count the planted consumer; Placement does.
+        reader = fakes.FixtureReader('orphan_planted')
+        mismatches = of_kind(run(reader), 'usage_mismatch')
+        self.assertEqual(
+            {'VCPU': 1, 'MEMORY_MB': 128, 'DISK_GB': 1},
+            {f.resource_class: f.expected - f.actual for f in mismatches})
+        self.assertEqual({reader.notes['provider']},
+                         {f.provider for f in mismatches})
+        self.assertTrue(all(f.severity == 'warning' for f in mismatches))
+
+    def test_missing_allocation(self):
+        reader = fakes.FixtureReader('missing_allocation')
+        server = reader.notes['server']
+        missing = of_kind(run(reader), 'missing_allocation')
+        self.assertEqual([server], [f.consumer for f in missing])
+        self.assertEqual({'VCPU': 1, 'MEMORY_MB': 128, 'DISK_GB': 1},
+                         missing[0].expected)
+        self.assertEqual('compute1', missing[0].host)
+        self.assertEqual('nova-manage placement heal_allocations --instance '
+                         '%s' % server, missing[0].remedy)
+
+    def test_allocation_mismatch(self):
+        reader = fakes.FixtureReader('allocation_mismatch')
+        findings = run(reader)
+        mismatches = of_kind(findings, 'allocation_mismatch')
+        self.assertEqual(
+            [(reader.notes['server'], 'MEMORY_MB', 128, 192)],
+            [(f.consumer, f.resource_class, f.expected, f.actual)
+             for f in mismatches])
+        self.assertTrue(mismatches[0].remedy.endswith('--force'))
+        self.assertEqual([], of_kind(findings, 'wrong_provider'))
+
+    def test_wrong_provider(self):
+        reader = fakes.FixtureReader('wrong_provider')
+        findings = run(reader)
+        wrong = of_kind(findings, 'wrong_provider')
+        self.assertEqual(
+            [(reader.notes['server'], reader.notes['provider'], 'compute2')],
+            [(f.consumer, f.provider, f.host) for f in wrong])
+        # It still holds its flavor on its own node: unset, no heal.
+        self.assertEqual(
+            'openstack --os-placement-api-version 1.28 resource provider '
+            'allocation unset --provider %s %s' % (
+                reader.notes['provider'], reader.notes['server']),
+            wrong[0].remedy)
+        self.assertEqual([], of_kind(findings, 'orphan_allocation'))
+        self.assertEqual([], of_kind(findings, 'allocation_mismatch'))
+
+    def test_wrong_provider_without_allocation_on_own_node_adds_heal(self):
+        # Derived: the recorded compute1 part of the allocation is dropped,
+        # so the server holds its flavor on compute2 only.
+        reader = fakes.FixtureReader('wrong_provider')
+        server = reader.notes['server']
+        own = hypervisor_named(reader, 'compute1')['id']
+        del reader.body('placement', '/resource_providers/%s/allocations'
+                        % own)['allocations'][server]
+        wrong = of_kind(run(reader), 'wrong_provider')
+        self.assertEqual(1, len(wrong))
+        self.assertTrue(wrong[0].remedy.endswith(
+            '&& nova-manage placement heal_allocations --instance %s'
+            % server), wrong[0].remedy)
+
+    def test_stale_migration_allocation(self):
+        reader = fakes.FixtureReader('stale_migration')
+        findings = run(reader)
+        stale = of_kind(findings, 'stale_migration_allocation')
+        self.assertEqual(
+            [(reader.notes['migration'], reader.notes['provider'])],
+            [(f.consumer, f.provider) for f in stale])
+        self.assertIn('confirmed', stale[0].explanation)
+        self.assertEqual([], of_kind(findings, 'orphan_allocation'))
+
+
+class TestDerivedFindings(testtools.TestCase):
+    """States made by editing one field of a clean recording."""
+
+    def setUp(self):
+        super().setUp()
+        self.reader = fakes.FixtureReader('servers_active')
+
+    def test_running_vms_mismatch(self):
+        compute1 = hypervisor_named(self.reader, 'compute1')
+        recorded = compute1['running_vms']
+        compute1['running_vms'] = recorded + 1
+        findings = run(self.reader)
+        self.assertEqual(
+            [('compute1', recorded, recorded + 1)],
+            [(f.host, f.expected, f.actual) for f in findings])
+        self.assertEqual('running_vms_mismatch', findings[0].kind)
+
+    def test_over_capacity(self):
+        compute1 = hypervisor_named(self.reader, 'compute1')['id']
+        inventories = self.reader.body(
+            'placement', '/resource_providers/%s/inventories' % compute1)
+        memory = inventories['inventories']['MEMORY_MB']
+        # Capacity 200 MB: less than the two servers' 2 x 128 MB.
+        memory['total'], memory['allocation_ratio'] = (
+            memory['reserved'] + 200, 1.0)
+        over = of_kind(run(self.reader), 'over_capacity')
+        self.assertEqual([(compute1, 'MEMORY_MB', 200, 256)],
+                         [(f.provider, f.resource_class, f.expected,
+                           f.actual) for f in over])
+
+    def test_provider_without_compute_node(self):
+        hypervisors = self.reader.body('compute', '/os-hypervisors/detail')
+        compute3 = hypervisor_named(self.reader, 'compute3')
+        hypervisors['hypervisors'].remove(compute3)
+        findings = run(self.reader, kinds=['provider_without_compute_node'])
+        self.assertEqual([(compute3['id'], 'compute3')],
+                         [(f.provider, f.host) for f in findings])
+        self.assertEqual('openstack resource provider delete %s'
+                         % compute3['id'], findings[0].remedy)
+
+    def test_compute_node_without_provider(self):
+        compute2 = hypervisor_named(self.reader, 'compute2')
+        for path in ('/resource_providers',
+                     '/resource_providers?required=COMPUTE_NODE'):
+            listed = self.reader.body('placement', path)
+            listed['resource_providers'] = [
+                rp for rp in listed['resource_providers']
+                if rp['uuid'] != compute2['id']]
+        findings = run(self.reader, kinds=['compute_node_without_provider'])
+        self.assertEqual([('compute_node_without_provider', 'compute2',
+                           compute2['id'])],
+                         [(f.kind, f.host, f.provider) for f in findings])
+
+    def test_forced_down_service(self):
+        services = self.reader.body(
+            'compute', '/os-services?binary=nova-compute')['services']
+        compute3 = [s for s in services if s['host'] == 'compute3'][0]
+        compute3['forced_down'] = True
+        findings = run(self.reader)
+        self.assertEqual([('forced_down_service', 'compute3')],
+                         [(f.kind, f.host) for f in findings])
+        self.assertEqual('openstack --os-compute-api-version 2.53 compute '
+                         'service set --up compute3 nova-compute',
+                         findings[0].remedy)
+
+    def test_unknown_kind_is_refused_by_name(self):
+        error = self.assertRaises(checks.UnknownKind, checks.run_checks,
+                                  snapshot.Snapshot(scope=snapshot.Scope()),
+                                  ['orphan_allocation', 'nope'])
+        self.assertEqual(['nope'], error.kinds)
+
+
+class TestTransientStates(testtools.TestCase):
+    """Legitimate states in the middle of an operation: no finding."""
+
+    def test_building_server(self):
+        reader = fakes.FixtureReader('building')
+        server = snapshot.collect(reader).servers[reader.notes['server']]
+        self.assertEqual('BUILD', server.status)
+        self.assertEqual([], run(reader))
+
+    def test_server_being_deleted_still_holding_its_allocation(self):
+        # Recorded by chance: a server of another test being deleted shows
+        # as DELETED, its compute already dropped it from the hypervisor's
+        # figures, and Placement still holds its allocation.
+        reader = fakes.FixtureReader('servers_active')
+        snap = snapshot.collect(reader)
+        deleting = [s for s in snap.servers.values()
+                    if s.status == 'DELETED']
+        self.assertEqual(1, len(deleting))
+        self.assertIn(deleting[0].id, {
+            consumer for by_consumer in snap.allocations.values()
+            for consumer in by_consumer})
+        self.assertEqual([], checks.run_checks(snap))
+
+    def test_verify_resize_with_migration_holding_the_source(self):
+        reader = fakes.FixtureReader('verify_resize')
+        snap = snapshot.collect(reader)
+        migration = snap.migrations[reader.notes['migration']]
+        self.assertEqual('finished', migration.status)
+        self.assertEqual('VERIFY_RESIZE',
+                         snap.servers[reader.notes['server']].status)
+        self.assertTrue(any(migration.uuid in by_consumer
+                            for by_consumer in snap.allocations.values()))
+        self.assertEqual([], checks.run_checks(snap))
+
+    def test_in_progress_migration_may_hold_allocations_on_both_nodes(self):
+        # Derived from VERIFY_RESIZE: a resize still migrating, the server
+        # busy with a task; the allocations stay as recorded.
+        reader = fakes.FixtureReader('verify_resize')
+        migrations = reader.body('compute', '/os-migrations')['migrations']
+        for migration in migrations:
+            if migration['uuid'] == reader.notes['migration']:
+                migration['status'] = 'migrating'
+        self.assertEqual([], run(reader))
+
+    def test_shelved_offloaded_server(self):
+        reader = fakes.FixtureReader('shelved_offloaded')
+        server = snapshot.collect(reader).servers[
+            reader.notes['other_server']]
+        self.assertEqual(('SHELVED_OFFLOADED', None),
+                         (server.status, server.host))
+        self.assertEqual([], run(reader))
+
+    def _evacuated(self, source_state):
+        """servers_active, with the first server evacuated to compute2.
+
+        Derived: evacuation needs a stopped compute, which the shared cloud
+        must not have. The server moves to compute2 and holds its flavor
+        on both nodes, the way Nova leaves it until the source restarts.
+        """
+        reader = fakes.FixtureReader('servers_active')
+        server_id = reader.notes['server']
+        source = hypervisor_named(reader, 'compute1')
+        dest = hypervisor_named(reader, 'compute2')
+        servers = reader.body('compute', '/servers/detail?all_tenants=1')
+        server = [s for s in servers['servers'] if s['id'] == server_id][0]
+        server['OS-EXT-SRV-ATTR:host'] = 'compute2'
+        server['OS-EXT-SRV-ATTR:hypervisor_hostname'] = 'compute2'
+        held = reader.body('placement', '/resource_providers/%s/allocations'
+                           % source['id'])['allocations'][server_id]
+        reader.body('placement', '/resource_providers/%s/allocations'
+                    % dest['id'])['allocations'][server_id] = held
+        reader.body('compute', '/os-migrations')['migrations'].append({
+            'id': 99, 'uuid': '0b1e6d7c-3f0a-4c55-9a43-7f4d2e7c9a11',
+            'instance_uuid': server_id, 'status': 'done',
+            'migration_type': 'evacuation', 'source_compute': 'compute1',
+            'dest_compute': 'compute2', 'source_node': 'compute1',
+            'dest_node': 'compute2', 'dest_host': '127.0.0.1',
+            'old_instance_type_id': 1, 'new_instance_type_id': 1,
+            'created_at': '2026-11-21T12:00:00.000000',
+            'updated_at': '2026-11-21T12:00:05.000000'})
+        for service in reader.body(
+                'compute', '/os-services?binary=nova-compute')['services']:
+            if service['host'] == 'compute1':
+                service['state'] = source_state
+        source['state'] = source_state
+        # The compute2 hypervisor now counts the server too.
+        dest['running_vms'] += 1
+        for field, amount in (('vcpus_used', 'VCPU'),
+                              ('memory_mb_used', 'MEMORY_MB'),
+                              ('local_gb_used', 'DISK_GB')):
+            dest[field] += held['resources'][amount]
+        return reader, server_id, source['id']
+
+    def test_evacuation_with_source_down(self):
+        reader, _, _ = self._evacuated('down')
+        self.assertEqual([], run(reader))
+
+    def test_evacuation_source_up_and_not_cleaned_is_wrong_provider(self):
+        reader, server_id, source = self._evacuated('up')
+        findings = run(reader, kinds=['wrong_provider', 'orphan_allocation'])
+        self.assertEqual([('wrong_provider', server_id, source)],
+                         [(f.kind, f.consumer, f.provider)
+                          for f in findings])
