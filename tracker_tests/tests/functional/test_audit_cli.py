@@ -88,7 +88,8 @@ class AuditCliTest(testtools.TestCase):
 
     def boot_server(self):
         flavor = self.conn.compute.find_flavor(FLAVOR, ignore_missing=False)
-        image = next(iter(self.conn.image.images()))
+        image = next(image for image in self.conn.image.images()
+                     if image.status == 'active')
         response = self.conn.compute.post('/servers', microversion=COMPUTE,
                                           json={'server': {
                                               'name': self.getUniqueString(),

@@ -253,8 +253,7 @@ class TestTransientStates(testtools.TestCase):
 
     def test_shelved_offloaded_server(self):
         reader = fakes.FixtureReader('shelved_offloaded')
-        server = snapshot.collect(reader).servers[
-            reader.notes['other_server']]
+        server = snapshot.collect(reader).servers[reader.notes['server']]
         self.assertEqual(('SHELVED_OFFLOADED', None),
                          (server.status, server.host))
         self.assertEqual([], run(reader))

@@ -63,6 +63,19 @@ class CliTestCase(testtools.TestCase):
             'OS_CLIENT_CONFIG_FILE', clouds_yaml))
         return cloud
 
+    def use_os_variables(self, auth_url, password):
+        """Credentials from OS_* variables only, no clouds.yaml."""
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', '/nonexistent/clouds.yaml'))
+        for name, value in (('OS_AUTH_URL', auth_url),
+                            ('OS_USERNAME', 'admin'),
+                            ('OS_PASSWORD', password),
+                            ('OS_PROJECT_NAME', 'admin'),
+                            ('OS_USER_DOMAIN_NAME', 'Default'),
+                            ('OS_PROJECT_DOMAIN_NAME', 'Default'),
+                            ('OS_IDENTITY_API_VERSION', '3')):
+            self.useFixture(fixtures.EnvironmentVariable(name, value))
+
     def run_cli(self, *args):
         return cli.main(list(args))
 
@@ -91,16 +104,7 @@ class TestCleanCloud(CliTestCase):
 
     def test_os_env_variables_work_without_clouds_yaml(self):
         cloud = self.start_cloud()
-        self.useFixture(fixtures.EnvironmentVariable(
-            'OS_CLIENT_CONFIG_FILE', '/nonexistent/clouds.yaml'))
-        for name, value in (('OS_AUTH_URL', cloud.url + '/identity/v3'),
-                            ('OS_USERNAME', 'admin'),
-                            ('OS_PASSWORD', fake_cloud.PASSWORD),
-                            ('OS_PROJECT_NAME', 'admin'),
-                            ('OS_USER_DOMAIN_NAME', 'Default'),
-                            ('OS_PROJECT_DOMAIN_NAME', 'Default'),
-                            ('OS_IDENTITY_API_VERSION', '3')):
-            self.useFixture(fixtures.EnvironmentVariable(name, value))
+        self.use_os_variables(cloud.url + '/identity/v3', fake_cloud.PASSWORD)
         self.assertEqual(0, self.run_cli('--settle', '0'))
 
     def test_os_cloud_variable_names_the_cloud(self):
@@ -250,31 +254,14 @@ class TestCloudErrors(CliTestCase):
         self.assertIn('compute service unreachable', self.one_error_line())
 
     def test_unreachable_keystone_is_one_line_exit_1(self):
-        self.start_cloud()
-        self.useFixture(fixtures.EnvironmentVariable(
-            'OS_CLIENT_CONFIG_FILE', '/nonexistent/clouds.yaml'))
-        for name, value in (
-                ('OS_AUTH_URL', 'http://127.0.0.1:%d/identity/v3'
-                 % fake_cloud.closed_port()),
-                ('OS_USERNAME', 'admin'), ('OS_PASSWORD', 'x' * 8),
-                ('OS_PROJECT_NAME', 'admin'),
-                ('OS_USER_DOMAIN_NAME', 'Default'),
-                ('OS_PROJECT_DOMAIN_NAME', 'Default')):
-            self.useFixture(fixtures.EnvironmentVariable(name, value))
+        self.use_os_variables('http://127.0.0.1:%d/identity/v3'
+                              % fake_cloud.closed_port(), 'x' * 8)
         self.assertEqual(1, self.run_cli('--settle', '0'))
         self.assertIn('identity', self.one_error_line())
 
     def test_wrong_password_is_one_line_exit_1_without_the_password(self):
         cloud = self.start_cloud()
-        self.useFixture(fixtures.EnvironmentVariable(
-            'OS_CLIENT_CONFIG_FILE', '/nonexistent/clouds.yaml'))
-        for name, value in (('OS_AUTH_URL', cloud.url + '/identity/v3'),
-                            ('OS_USERNAME', 'admin'),
-                            ('OS_PASSWORD', 'wrong-secret-123'),
-                            ('OS_PROJECT_NAME', 'admin'),
-                            ('OS_USER_DOMAIN_NAME', 'Default'),
-                            ('OS_PROJECT_DOMAIN_NAME', 'Default')):
-            self.useFixture(fixtures.EnvironmentVariable(name, value))
+        self.use_os_variables(cloud.url + '/identity/v3', 'wrong-secret-123')
         self.assertEqual(1, self.run_cli('--settle', '0', '--debug'))
         self.assertIn('authentication failed', self.one_error_line())
         self.assertNotIn('wrong-secret-123', self.stderr.getvalue())
