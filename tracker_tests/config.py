@@ -12,6 +12,7 @@
 
 """The plugin's oslo.config groups: [tracker] and [tracker-feature-enabled]."""
 
+import re
 import shlex
 import string
 
@@ -19,6 +20,7 @@ from oslo_config import cfg
 from oslo_config import types
 
 COMMAND_PLACEHOLDERS = frozenset({'host'})
+_PLAIN_ARG = re.compile(r'[\w@%+=:,./{}-]+')
 
 
 class CommandTemplate(types.String):
@@ -53,7 +55,9 @@ class CommandTemplate(types.String):
 
     def _formatter(self, value):
         if isinstance(value, list):
-            return shlex.join(value)
+            # shlex.join would quote every {placeholder}; they need none.
+            return ' '.join(arg if _PLAIN_ARG.fullmatch(arg)
+                            else shlex.quote(arg) for arg in value)
         return value
 
 

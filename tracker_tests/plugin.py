@@ -24,7 +24,10 @@ class TrackerTempestPlugin(plugins.TempestPlugin):
     def load_tests(self):
         base_path = os.path.split(os.path.dirname(
             os.path.abspath(__file__)))[0]
-        test_dir = os.path.join(base_path, 'tracker_tests', 'tests')
+        # Only the tempest tests: the unit and functional tests beside them
+        # run under stestr and need no tempest configuration.
+        test_dir = os.path.join(base_path, 'tracker_tests', 'tests',
+                                'scenario')
         return test_dir, base_path
 
     def register_opts(self, conf):

@@ -41,8 +41,10 @@ DEFAULT_COMPUTES = 3
 
 
 def load_secrets(layout):
-    """Random passwords made once per cloud; the file is readable by root
-    only and nothing here prints them."""
+    """Random passwords, made once per cloud.
+
+    The file is readable by root only and nothing here prints them.
+    """
     if layout.secrets_file.exists():
         return json.loads(layout.secrets_file.read_text())
     values = {name: secrets_mod.token_urlsafe(18) for name in (
@@ -169,8 +171,10 @@ class Up:
         return files
 
     def _prepare_in_parallel(self):
-        """Database migrations of the services that are not running yet;
-        they are independent and each mostly waits on MariaDB."""
+        """Database migrations of the services that are not running yet.
+
+        They are independent and each mostly waits on MariaDB.
+        """
         jobs = [(name, fn) for name, fn in (
             ('placement', lambda: placement.prepare(
                 self.layout, self.secrets, self.run)),

@@ -86,6 +86,8 @@ def tempest_conf(layout, secrets, image_id, computes):
             'flavor_ref': flavors[0],
             'flavor_ref_alt': flavors[1],
             'min_compute_nodes': len(computes),
+            'min_microversion': '2.1',
+            'max_microversion': 'latest',
             'build_timeout': 180,
         },
         'compute-feature-enabled': {

@@ -41,7 +41,8 @@ PIP_PACKAGES = (
     'osc-placement',
 )
 
-CONSTRAINTS = layout_mod.REPO_ROOT / 'tools' / 'local_cloud' / 'constraints.txt'
+CONSTRAINTS = (layout_mod.REPO_ROOT / 'tools' / 'local_cloud' /
+               'constraints.txt')
 
 
 def missing_apt_packages():
@@ -56,12 +57,13 @@ def ensure_apt_packages(log):
     if os.geteuid() != 0 or not shutil.which('apt-get'):
         raise supervisor.LocalCloudError(
             'missing Debian packages %s; install them with: '
-            'sudo apt-get install %s' % (', '.join(missing), ' '.join(missing)))
+            'sudo apt-get install %s' % (', '.join(missing),
+                                         ' '.join(missing)))
     print('installing Debian packages: %s' % ' '.join(missing), flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     for argv in (['apt-get', 'update'],
-                 ['apt-get', 'install', '-y', '--no-install-recommends']
-                 + missing):
+                 ['apt-get', 'install', '-y', '--no-install-recommends'] +
+                 missing):
         _run(argv, log, env)
 
 

@@ -99,8 +99,8 @@ class Layout:
         return 'http://%s:%d%s' % (HOST, self.ports[service], path)
 
     def db_url(self, database, password):
-        return 'mysql+pymysql://%s:%s@%s:%d/%s?charset=utf8' % (DB_USER,
-            password, HOST, self.ports['mariadb'], database)
+        return 'mysql+pymysql://%s:%s@%s:%d/%s?charset=utf8' % (
+            DB_USER, password, HOST, self.ports['mariadb'], database)
 
     def transport_url(self):
         return 'rabbit://guest:guest@%s:%d/' % (HOST, self.ports['rabbitmq'])

@@ -30,7 +30,7 @@ TIMINGS = {
     # A stopped compute must show "down" within seconds, not a minute, so
     # that evacuate and down-host tests do not wait for long.
     'report_interval': 5,
-    'service_down_time': 20,
+    'service_down_time': 15,
     # The resource tracker's periodic update (default: every periodic task
     # run, about 60 s) is what heals hypervisor usage after a failure;
     # a short one lets tests wait for consistency instead of sleeping.

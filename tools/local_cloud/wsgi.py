@@ -18,9 +18,16 @@ from local_cloud import supervisor
 
 def uwsgi_config(layout, name, module, env, processes=1):
     options = {
-        # http11-socket keeps connections alive properly; plain
-        # http-socket made clients see resets on reused connections.
-        'http11-socket': '%s:%d' % (layout_mod.HOST, layout.ports[name]),
+        # uwsgi's HTTP router holds the clients' keep-alive connections and
+        # hands workers one request at a time. Workers on http-socket or
+        # http11-socket serve one connection until it closes, so a few
+        # idle keep-alive clients (keystonemiddleware, tempest) starve
+        # everybody else for seconds; http-socket also reset reused
+        # connections.
+        'http': '%s:%d' % (layout_mod.HOST, layout.ports[name]),
+        'http-keepalive': 1,
+        'http-auto-chunked': True,
+        'http-timeout': 600,
         'module': module,
         'virtualenv': str(layout.venv),
         # Lets an application module of ours wrap a service's.
@@ -35,7 +42,6 @@ def uwsgi_config(layout, name, module, env, processes=1):
         'thunder-lock': True,
         # Keystone tokens and service catalogs make large headers.
         'buffer-size': 65535,
-        'add-header': 'Connection: keep-alive',
         'env': ['%s=%s' % kv for kv in sorted(env.items())],
     }
     lines = ['[uwsgi]']

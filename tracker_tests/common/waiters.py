@@ -99,8 +99,10 @@ def wait_for_service_state(reader, host, state, timeout, interval):
 
 
 def describe_finding(finding):
-    """One line naming consumer, provider, resource class, expected and
-    actual: what a failing test must show."""
+    """A finding as the one line a failing test shows.
+
+    It names consumer, provider, resource class, expected and actual.
+    """
     parts = [finding.kind]
     if finding.consumer:
         parts.append('consumer %s' % finding.consumer)

@@ -223,8 +223,10 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
                     for p, held in sorted(actual.items()))))
 
     def assert_usage_delta(self, host, expected_change):
-        """Placement usage of ``host`` moved by ``expected_change`` since
-        setUp ({resource class: amount}; {} for back to baseline).
+        """Placement usage of ``host`` moved by ``expected_change``.
+
+        The change is counted since setUp, as {resource class: amount}; {}
+        means back to baseline.
 
         Other tests' servers on a shared cloud move usage too: consumers
         that existed at setUp, and new ones that Nova knows as another
@@ -279,7 +281,9 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
             hosts_compared=hosts)
 
     def assert_hypervisor_matches_placement(self, *hosts):
-        """os-hypervisors (2.87) used minus inventory reserved equals
-        Placement usage on each host, once its resource tracker caught up.
+        """Hypervisor figures agree with Placement on each host.
+
+        os-hypervisors (2.87) used minus inventory reserved must equal
+        Placement usage, once the host's resource tracker caught up.
         """
         self.wait_until_consistent(hosts=hosts, kinds=['usage_mismatch'])
