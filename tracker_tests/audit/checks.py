@@ -128,7 +128,11 @@ def check_stale_migration_allocation(snapshot, lookups=None):
     lk = _lookups(snapshot, lookups)
     findings = []
     for uuid, migration in sorted(snapshot.migrations.items()):
-        if lookups_mod.migration_in_progress(migration):
+        server = snapshot.servers.get(migration.instance_uuid)
+        if (lookups_mod.migration_in_progress(migration) or
+                (server and not lookups_mod.server_is_settled(server))):
+            # A revert marks its migration reverted before the compute
+            # moves the allocations back; the server's task says so.
             continue
         for provider, allocation in sorted(
                 lk.allocations_by_consumer.get(uuid, {}).items()):

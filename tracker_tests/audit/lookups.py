@@ -92,7 +92,15 @@ class Lookups:
                 busy.update((migration.source_node, migration.dest_node))
         for server in self.snapshot.servers.values():
             if not server_is_settled(server):
+                # A server being scheduled has no node yet but may already
+                # hold the allocation the scheduler claimed.
                 busy.add(server.node)
+                for provider in self.allocations_by_consumer.get(
+                        server.id, ()):
+                    hypervisor = self.snapshot.hypervisors.get(
+                        self.root_of(provider))
+                    if hypervisor is not None:
+                        busy.add(hypervisor.hypervisor_hostname)
         busy.discard(None)
         return busy
 

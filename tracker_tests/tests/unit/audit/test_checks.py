@@ -211,10 +211,16 @@ class TestTransientStates(testtools.TestCase):
     """Legitimate states in the middle of an operation: no finding."""
 
     def test_building_server(self):
+        # Recorded: scheduled and claimed in Placement, no host in Nova yet.
         reader = fakes.FixtureReader('building')
-        server = snapshot.collect(reader).servers[reader.notes['server']]
-        self.assertEqual('BUILD', server.status)
-        self.assertEqual([], run(reader))
+        snap = snapshot.collect(reader)
+        server = snap.servers[reader.notes['server']]
+        self.assertEqual(('BUILD', 'scheduling', None),
+                         (server.status, server.task_state, server.host))
+        self.assertIn(server.id, {
+            consumer for by_consumer in snap.allocations.values()
+            for consumer in by_consumer})
+        self.assertEqual([], checks.run_checks(snap))
 
     def test_server_being_deleted_still_holding_its_allocation(self):
         # Recorded by chance: a server of another test being deleted shows
@@ -229,6 +235,24 @@ class TestTransientStates(testtools.TestCase):
             consumer for by_consumer in snap.allocations.values()
             for consumer in by_consumer})
         self.assertEqual([], checks.run_checks(snap))
+
+    def test_revert_in_progress_with_migration_already_reverted(self):
+        # Recorded by chance beside the stale migration: a tempest server
+        # reverting a resize, whose migration Nova marked reverted before
+        # the compute moved the allocations back.
+        reader = fakes.FixtureReader('stale_migration')
+        snap = snapshot.collect(reader)
+        reverting = [s for s in snap.servers.values()
+                     if s.task_state == 'resize_reverting']
+        self.assertEqual(1, len(reverting))
+        migration = [m for m in snap.migrations.values()
+                     if m.instance_uuid == reverting[0].id][0]
+        self.assertEqual('reverted', migration.status)
+        self.assertIn(migration.uuid, {
+            consumer for by_consumer in snap.allocations.values()
+            for consumer in by_consumer})
+        self.assertNotIn(migration.uuid, [
+            f.consumer for f in checks.run_checks(snap)])
 
     def test_verify_resize_with_migration_holding_the_source(self):
         reader = fakes.FixtureReader('verify_resize')
