@@ -14,15 +14,19 @@
 
 Needs OS_CLOUD (for the local cloud: eval "$(tools/localcloud env)") and
 admin credentials. Skipped when OS_CLOUD is unset; fails when it is set
-but the cloud does not answer. Run with:
+but the cloud does not answer. The tests audit the whole cloud, so other
+activity on it (tempest runs) can make the clean-cloud checks fail. Run
+with:
 
     stestr --test-path tracker_tests/tests/functional run
 """
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -35,6 +39,10 @@ PLACEMENT = '1.28'
 COMPUTE = '2.74'
 FLAVOR = os.environ.get('TRACKER_AUDIT_FLAVOR', 'tracker.small')
 BOOT_TIMEOUT = 180
+#: Each test audits the whole cloud, so each must not see what another one
+#: planted: the tests take this lock, also across stestr workers.
+LOCK_PATH = os.path.join(tempfile.gettempdir(),
+                         'tracker-audit-functional.lock')
 
 
 class AuditCliTest(testtools.TestCase):
@@ -44,6 +52,9 @@ class AuditCliTest(testtools.TestCase):
         if not os.environ.get('OS_CLOUD'):
             self.skipTest('OS_CLOUD is not set: these tests audit a live '
                           'cloud (eval "$(tools/localcloud env)")')
+        lock = open(LOCK_PATH, 'w')
+        self.addCleanup(lock.close)
+        fcntl.flock(lock, fcntl.LOCK_EX)
         self.conn = openstack.connect(cloud=os.environ['OS_CLOUD'])
         # Fail, not skip, when the named cloud does not answer.
         response = self.conn.placement.get('/', raise_exc=False)
@@ -115,11 +126,17 @@ class AuditCliTest(testtools.TestCase):
     def delete_server(self, server_id):
         self.conn.compute.delete('/servers/%s' % server_id,
                                  microversion=COMPUTE)
+        # Nova answers 404 before the compute frees the allocation; wait
+        # for both so that the next test audits a settled cloud.
         deadline = time.monotonic() + BOOT_TIMEOUT
         while time.monotonic() < deadline:
-            if self.conn.compute.get(
-                    '/servers/%s' % server_id,
-                    microversion=COMPUTE).status_code == 404:
+            gone = self.conn.compute.get(
+                '/servers/%s' % server_id,
+                microversion=COMPUTE).status_code == 404
+            held = self.conn.placement.get(
+                '/allocations/%s' % server_id,
+                microversion=PLACEMENT).json()['allocations']
+            if gone and not held:
                 return
             time.sleep(1)
 
