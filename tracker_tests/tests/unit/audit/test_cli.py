@@ -14,6 +14,7 @@
 
 import io
 import json
+import logging
 import os
 
 import fixtures
@@ -265,3 +266,30 @@ class TestCloudErrors(CliTestCase):
         self.assertEqual(1, self.run_cli('--settle', '0', '--debug'))
         self.assertIn('authentication failed', self.one_error_line())
         self.assertNotIn('wrong-secret-123', self.stderr.getvalue())
+
+
+class TestOutputHelpers(testtools.TestCase):
+
+    def test_redacting_filter_masks_known_secrets_in_any_record(self):
+        redactor = cli.RedactingFilter()
+        redactor.add(fake_cloud.TOKEN)
+        redactor.add('abc')  # too short to mask without mangling text
+        record = logging.LogRecord(
+            'keystoneauth.session', logging.DEBUG, __file__, 1,
+            'RESP BODY: %s', ('{"token": "%s", "abc": 1}'
+                              % fake_cloud.TOKEN,), None)
+        self.assertTrue(redactor.filter(record))
+        self.assertEqual('RESP BODY: {"token": "***", "abc": 1}',
+                         record.getMessage())
+
+    def test_progress_only_for_large_clouds(self):
+        stream = io.StringIO()
+        progress = cli._progress_printer(stream)
+        progress(1, cli.PROGRESS_MIN_PROVIDERS - 1)
+        self.assertEqual('', stream.getvalue())
+        total = cli.PROGRESS_MIN_PROVIDERS
+        progress(1, total)
+        progress(total, total)
+        self.assertEqual('\rtracker-audit: read 1/%d providers'
+                         '\rtracker-audit: read %d/%d providers\n'
+                         % (total, total, total), stream.getvalue())
