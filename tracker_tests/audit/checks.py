@@ -344,7 +344,8 @@ def check_running_vms_mismatch(snapshot, lookups=None):
     findings = []
     for hypervisor in _hypervisors_to_compare(snapshot, lk):
         if (hypervisor.running_vms is None or
-                not lk.host_fully_read(hypervisor.host)):
+                not lk.host_fully_read(hypervisor.host) or
+                hypervisor.hypervisor_hostname in lk.recently_moved_nodes):
             continue
         counted = len(lk.counted_servers(hypervisor))
         if counted == hypervisor.running_vms:

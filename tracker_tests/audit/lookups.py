@@ -18,6 +18,7 @@ are too busy for their hypervisor figures to be compared.
 """
 
 import collections
+import datetime
 
 #: Migration statuses after which Nova no longer needs the migration's
 #: allocations ('done' ends an evacuation, 'completed' a live migration or
@@ -33,6 +34,12 @@ UNSETTLED_SERVER_STATUSES = frozenset({'BUILD', 'UNKNOWN', 'DELETED'})
 
 #: vm_states whose servers the resource tracker no longer counts.
 REMOVED_VM_STATES = frozenset({'deleted', 'shelved_offloaded'})
+
+#: How long after a move a node's running_vms may still count the moved
+#: server on its old node: the resource tracker recounts its instances in
+#: the periodic update_available_resource ([DEFAULT]
+#: update_resources_interval, 60 s by default), not when a move ends.
+RUNNING_VMS_LAG = datetime.timedelta(seconds=120)
 
 
 def migration_in_progress(migration):
@@ -79,6 +86,7 @@ class Lookups:
             if server.node:
                 self.servers_by_node[server.node].append(server)
         self.busy_nodes = self._busy_nodes()
+        self.recently_moved_nodes = self._recently_moved_nodes()
         scope = snapshot.scope
         self.reported_consumers = set(scope.named_consumers) | {
             m.uuid for m in snapshot.migrations.values()
@@ -88,7 +96,8 @@ class Lookups:
         """Nodes whose hypervisor figures are in flux right now."""
         busy = set()
         for migration in self.snapshot.migrations.values():
-            if migration_in_progress(migration):
+            if (migration_in_progress(migration) and
+                    not self._awaits_confirmation(migration)):
                 busy.update((migration.source_node, migration.dest_node))
         for server in self.snapshot.servers.values():
             if not server_is_settled(server):
@@ -103,6 +112,36 @@ class Lookups:
                         busy.add(hypervisor.hypervisor_hostname)
         busy.discard(None)
         return busy
+
+    def _recently_moved_nodes(self):
+        """Nodes a migration touched within RUNNING_VMS_LAG of now.
+
+        "Now" is the newest compute service heartbeat, a time of the
+        cloud's own clock, so that a skewed client clock does not matter.
+        """
+        heartbeats = [s.updated_at for s in self.snapshot.services.values()
+                      if s.updated_at]
+        if not heartbeats:
+            return set()
+        since = max(heartbeats) - RUNNING_VMS_LAG
+        nodes = set()
+        for migration in self.snapshot.migrations.values():
+            if migration.updated_at and migration.updated_at >= since:
+                nodes.update((migration.source_node, migration.dest_node))
+        nodes.discard(None)
+        return nodes
+
+    def _awaits_confirmation(self, migration):
+        """A resize or cold migration resting in VERIFY_RESIZE.
+
+        Both resource trackers count it steadily (the source the old
+        flavor for the migration, the destination the new one for the
+        server), so their figures can be compared with Placement.
+        """
+        server = self.snapshot.servers.get(migration.instance_uuid)
+        return (migration.status == 'finished' and server is not None and
+                server.status == 'VERIFY_RESIZE' and
+                server.task_state is None)
 
     # providers ---------------------------------------------------------------
 

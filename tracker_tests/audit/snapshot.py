@@ -20,6 +20,7 @@ the settle re-read), so a fast-moving cloud yields fewer false orphans.
 
 from concurrent import futures
 import dataclasses
+import datetime
 import time
 
 from tracker_tests.audit import reader as reader_mod
@@ -162,6 +163,7 @@ class Migration:
     source_node: str | None
     dest_node: str | None
     id: int | None = None
+    updated_at: datetime.datetime | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +174,7 @@ class ComputeService:
     status: str
     forced_down: bool
     binary: str = 'nova-compute'
+    updated_at: datetime.datetime | None = None
 
 
 @dataclasses.dataclass
@@ -290,6 +293,16 @@ def parse_server(body):
         project_id=body.get('tenant_id'))
 
 
+def parse_time(value):
+    """Nova's timestamps ('2026-11-21T12:50:39.000000', UTC), or None."""
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.rstrip('Z'))
+    except ValueError:
+        return None
+
+
 def parse_migration(body):
     return Migration(
         uuid=body['uuid'], instance_uuid=body['instance_uuid'],
@@ -298,7 +311,9 @@ def parse_migration(body):
         source_compute=body.get('source_compute'),
         dest_compute=body.get('dest_compute'),
         source_node=body.get('source_node'),
-        dest_node=body.get('dest_node'), id=body.get('id'))
+        dest_node=body.get('dest_node'), id=body.get('id'),
+        updated_at=parse_time(body.get('updated_at') or
+                              body.get('created_at')))
 
 
 def parse_service(body):
@@ -306,7 +321,8 @@ def parse_service(body):
         id=str(body['id']), host=body['host'], state=body.get('state'),
         status=body.get('status'),
         forced_down=bool(body.get('forced_down')),
-        binary=body.get('binary') or 'nova-compute')
+        binary=body.get('binary') or 'nova-compute',
+        updated_at=parse_time(body.get('updated_at')))
 
 
 # -- reading -----------------------------------------------------------------

@@ -18,6 +18,8 @@ breaking a hypervisor record; those tests start from a recording and edit
 the one field that makes the state, and say so.
 """
 
+import datetime
+
 import testtools
 
 from tracker_tests.audit import checks
@@ -152,6 +154,36 @@ class TestDerivedFindings(testtools.TestCase):
             [(f.host, f.expected, f.actual) for f in findings])
         self.assertEqual('running_vms_mismatch', findings[0].kind)
 
+    def _migration_touching_compute1(self, updated_at):
+        self.reader.body('compute', '/os-migrations')['migrations'].append({
+            'id': 98, 'uuid': '5a0c1a43-9f8e-4d8c-a3f5-2b3c7e9e0d21',
+            'instance_uuid': self.reader.notes['server'],
+            'status': 'confirmed', 'migration_type': 'resize',
+            'source_compute': 'compute1', 'dest_compute': 'compute1',
+            'source_node': 'compute1', 'dest_node': 'compute1',
+            'created_at': updated_at, 'updated_at': updated_at})
+
+    def _newest_heartbeat(self):
+        return max(s['updated_at'] for s in self.reader.body(
+            'compute', '/os-services?binary=nova-compute')['services'])
+
+    def test_running_vms_is_not_compared_right_after_a_move(self):
+        # Derived: a resize confirmed 30 s before the newest heartbeat; the
+        # resource tracker recounts its instances only periodically.
+        newest = snapshot.parse_time(self._newest_heartbeat())
+        self._migration_touching_compute1(
+            (newest - datetime.timedelta(seconds=30)).isoformat())
+        hypervisor_named(self.reader, 'compute1')['running_vms'] += 1
+        self.assertEqual([], run(self.reader))
+
+    def test_running_vms_is_compared_once_the_move_is_old(self):
+        newest = snapshot.parse_time(self._newest_heartbeat())
+        self._migration_touching_compute1(
+            (newest - datetime.timedelta(minutes=10)).isoformat())
+        hypervisor_named(self.reader, 'compute1')['running_vms'] += 1
+        self.assertEqual(['running_vms_mismatch'],
+                         [f.kind for f in run(self.reader)])
+
     def test_over_capacity(self):
         compute1 = hypervisor_named(self.reader, 'compute1')['id']
         inventories = self.reader.body(
@@ -264,6 +296,16 @@ class TestTransientStates(testtools.TestCase):
         self.assertTrue(any(migration.uuid in by_consumer
                             for by_consumer in snap.allocations.values()))
         self.assertEqual([], checks.run_checks(snap))
+
+    def test_verify_resize_nodes_still_compare_usage(self):
+        # Derived: both resource trackers count a resize resting in
+        # VERIFY_RESIZE steadily, so a wrong figure there is still found.
+        reader = fakes.FixtureReader('verify_resize')
+        hypervisor_named(reader, 'compute3')['memory_mb_used'] += 64
+        findings = run(reader)
+        self.assertEqual([('usage_mismatch', 'compute3', 'MEMORY_MB', -64)],
+                         [(f.kind, f.host, f.resource_class,
+                           f.expected - f.actual) for f in findings])
 
     def test_in_progress_migration_may_hold_allocations_on_both_nodes(self):
         # Derived from VERIFY_RESIZE: a resize still migrating, the server
