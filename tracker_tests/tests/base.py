@@ -19,6 +19,7 @@ Each assertion reads the real APIs at the time it is called.
 """
 
 import datetime
+import subprocess
 
 from tempest.api.compute import base
 from tempest.common import waiters as tempest_waiters
@@ -32,8 +33,10 @@ from tracker_tests.audit import resources
 from tracker_tests.audit import snapshot
 from tracker_tests.common import tempest_reader
 from tracker_tests.common import waiters
+from tracker_tests import config as tracker_config
 
 CONF = config.CONF
+FEATURES = CONF.tracker_feature_enabled
 
 #: os-hypervisors' id is the compute node's uuid, which is also its
 #: resource provider's uuid, from 2.53 on.
@@ -94,6 +97,7 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
                            datetime.timedelta(minutes=5)).strftime(
                                '%Y-%m-%dT%H:%M:%SZ')
         self.own_consumers = set()
+        self.own_servers = []
         self._provider_by_host = {}
         self.baseline = self._allocations_by_provider()
 
@@ -114,6 +118,7 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
             imageRef=CONF.compute.image_ref, flavorRef=flavor['id'],
             networks='none', **kwargs)['server']
         self.own_consumers.add(server['id'])
+        self.own_servers.append(server['id'])
         self.addCleanup(self._delete_and_wait, server['id'])
         if wait_until:
             tempest_waiters.wait_for_server_status(
@@ -137,6 +142,117 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
     @staticmethod
     def host_of(server):
         return server['OS-EXT-SRV-ATTR:host']
+
+    def wait_for_server(self, server_id, status):
+        tempest_waiters.wait_for_server_status(
+            self.admin_servers_client, server_id, status)
+        return self.show_server(server_id)
+
+    def wait_for_migration(self, server_id, migration_type, statuses):
+        """The server's newest migration of that type, once in statuses.
+
+        Its uuid becomes one of this test's consumers.
+        """
+        migration = waiters.wait_for_migration_status(
+            self.reader, server_id, migration_type, statuses,
+            CONF.compute.build_timeout, CONF.tracker.poll_interval)
+        self.own_consumers.add(migration['uuid'])
+        return migration
+
+    def resize_server(self, server_id, flavor):
+        """Resize (or, with flavor None, cold migrate) to VERIFY_RESIZE.
+
+        Returns the server and its migration.
+        """
+        if flavor is None:
+            self.admin_servers_client.migrate_server(server_id)
+            migration_type = 'migration'
+        else:
+            self.admin_servers_client.resize_server(server_id, flavor['id'])
+            migration_type = 'resize'
+        server = self.wait_for_server(server_id, 'VERIFY_RESIZE')
+        return server, self.wait_for_migration(server_id, migration_type,
+                                               'finished')
+
+    def confirm_resize(self, server_id, migration):
+        self.admin_servers_client.confirm_resize_server(server_id)
+        server = self.wait_for_server(server_id, 'ACTIVE')
+        # The source compute frees the migration's allocation after the
+        # server is ACTIVE; 'confirmed' says it has.
+        self.wait_for_migration(server_id, migration['migration_type'],
+                                'confirmed')
+        return server
+
+    def revert_resize(self, server_id, migration):
+        self.admin_servers_client.revert_resize_server(server_id)
+        server = self.wait_for_server(server_id, 'ACTIVE')
+        self.wait_for_migration(server_id, migration['migration_type'],
+                                'reverted')
+        return server
+
+    # -- compute services -----------------------------------------------------
+
+    def _run_service_command(self, option, host):
+        template = getattr(CONF.tracker, option)
+        if not template:
+            raise self.skipException('[tracker] %s is not set' % option)
+        argv = tracker_config.render_command(template, host=host)
+        result = subprocess.run(argv, capture_output=True, text=True,
+                                timeout=CONF.tracker.command_timeout)
+        if result.returncode:
+            self.fail('[tracker] %s for host %s exited %d: %s' % (
+                option, host, result.returncode,
+                (result.stderr or result.stdout).strip()[-500:]))
+
+    def stop_compute(self, host):
+        """Stop the compute service of ``host`` until it is seen down.
+
+        At cleanup it is started again and its forced_down flag unset, in
+        that order: the restarted compute cleans up what was evacuated
+        from it while it still counts as down.
+        """
+        if not FEATURES.service_control:
+            raise self.skipException(
+                '[tracker-feature-enabled] service_control is False')
+        self._run_service_command('compute_stop_command', host)
+        self.addCleanup(self.restore_compute, host)
+        return waiters.wait_for_service_state(
+            self.reader, host, 'down', CONF.tracker.service_state_timeout,
+            CONF.tracker.poll_interval)
+
+    def force_down(self, host, forced_down=True):
+        """Set or unset forced_down (2.53) of the compute on ``host``."""
+        service = waiters.compute_service(self.reader, host)
+        self.os_admin.services_client.update_service(
+            service['id'], forced_down=forced_down)
+
+    def _unset_forced_down(self, host):
+        def attempt():
+            try:
+                self.force_down(host, forced_down=False)
+            except lib_exc.BadRequest as exc:
+                self._last_force_up_error = exc
+                return False
+            return True
+        return attempt
+
+    def start_compute(self, host):
+        self._run_service_command('compute_start_command', host)
+
+    def restore_compute(self, host):
+        """Start the compute of ``host``, unset forced_down, wait up."""
+        self.start_compute(host)
+        if waiters.compute_service(self.reader, host)['forced_down']:
+            # Nova refuses (400) while evacuations from the host are 'done'
+            # but not yet 'completed' by the restarted compute.
+            waiters.poll(self._unset_forced_down(host),
+                         CONF.tracker.service_state_timeout,
+                         CONF.tracker.poll_interval,
+                         lambda: 'nova-compute on %s stays forced down: %s'
+                         % (host, self._last_force_up_error))
+        waiters.wait_for_service_state(
+            self.reader, host, 'up', CONF.tracker.service_state_timeout,
+            CONF.tracker.poll_interval)
 
     # -- placement ------------------------------------------------------------
 
@@ -271,10 +387,10 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
 
     # -- consistency ----------------------------------------------------------
 
-    def wait_until_consistent(self, hosts=(), servers=(), kinds=None):
+    def wait_until_consistent(self, hosts=(), kinds=None):
         """Poll the audit over this test's servers and hosts until clean."""
         scope = snapshot.Scope(hosts=set(hosts) or None,
-                               server_ids=set(servers) or None)
+                               server_ids=set(self.own_servers) or None)
         return waiters.wait_until_consistent(
             self.reader, scope, CONF.tracker.consistency_timeout,
             CONF.tracker.poll_interval, kinds=kinds,
