@@ -31,16 +31,12 @@ from tempest.lib import exceptions as lib_exc
 from tracker_tests.audit import reader as reader_mod
 from tracker_tests.audit import resources
 from tracker_tests.audit import snapshot
+from tracker_tests.common import expectations
 from tracker_tests.common import tempest_reader
 from tracker_tests.common import waiters
 from tracker_tests import config as tracker_config
 
 CONF = config.CONF
-FEATURES = CONF.tracker_feature_enabled
-
-#: os-hypervisors' id is the compute node's uuid, which is also its
-#: resource provider's uuid, from 2.53 on.
-HYPERVISOR_UUID_MICROVERSION = '2.53'
 
 
 def flavor_from_api(body):
@@ -66,8 +62,6 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
     def setup_clients(cls):
         super().setup_clients()
         cls.reader = tempest_reader.TempestReader.for_manager(cls.os_admin)
-        cls.allocations_client = (
-            cls.os_admin.tracker_placement.AllocationsClient())
 
     @classmethod
     def resource_setup(cls):
@@ -211,7 +205,7 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         that order: the restarted compute cleans up what was evacuated
         from it while it still counts as down.
         """
-        if not FEATURES.service_control:
+        if not CONF.tracker_feature_enabled.service_control:
             raise self.skipException(
                 '[tracker-feature-enabled] service_control is False')
         self._run_service_command('compute_stop_command', host)
@@ -259,45 +253,27 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
     def provider_of(self, host):
         """The resource provider uuid of a compute host's node."""
         if host not in self._provider_by_host:
-            hypervisors = self.reader.get(
-                'compute', '/os-hypervisors/detail?hypervisor_hostname_'
-                'pattern=%s' % host,
-                HYPERVISOR_UUID_MICROVERSION)['hypervisors']
-            matching = [h['id'] for h in hypervisors
-                        if h['service']['host'] == host]
-            if len(matching) != 1:
-                self.fail('host %s has %d compute nodes; expected one'
-                          % (host, len(matching)))
-            self._provider_by_host[host] = matching[0]
-        return self._provider_by_host[host]
+            self._provider_by_host = expectations.providers_by_host(
+                self.reader)
+        providers = self._provider_by_host.get(host, [])
+        if len(providers) != 1:
+            self.fail('host %s has %d compute nodes; expected one'
+                      % (host, len(providers)))
+        return providers[0]
 
     def _host_label(self, provider):
-        for host, uuid in self._provider_by_host.items():
-            if uuid == provider:
+        for host, uuids in self._provider_by_host.items():
+            if provider in uuids:
                 return '%s (host %s)' % (provider, host)
         return provider
 
     def _allocations_by_provider(self):
         """Every consumer's allocation on every compute provider."""
-        hypervisors = self.reader.get(
-            'compute', '/os-hypervisors/detail',
-            HYPERVISOR_UUID_MICROVERSION)['hypervisors']
-        allocations = {}
-        for hypervisor in hypervisors:
-            self._provider_by_host.setdefault(
-                hypervisor['service']['host'], hypervisor['id'])
-            body = self.reader.get('placement', '/resource_providers/%s/'
-                                   'allocations' % hypervisor['id'])
-            allocations[hypervisor['id']] = {
-                consumer: held['resources']
-                for consumer, held in body['allocations'].items()}
-        return allocations
-
-    def consumer_allocations(self, consumer):
-        """{provider uuid: {resource class: amount}} of a consumer."""
-        body = self.allocations_client.show_allocations(consumer)
-        return {provider: held['resources']
-                for provider, held in body['allocations'].items()}
+        self._provider_by_host = expectations.providers_by_host(self.reader)
+        return {provider: expectations.provider_allocations(self.reader,
+                                                            provider)
+                for uuids in self._provider_by_host.values()
+                for provider in uuids}
 
     @staticmethod
     def flavor_resources(flavor):
@@ -307,23 +283,14 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         """``consumer`` holds exactly each flavor on exactly those hosts."""
         expected = {self.provider_of(host): self.flavor_resources(flavor)
                     for host, flavor in flavor_by_host.items()}
-        actual = self.consumer_allocations(consumer)
-        problems = []
-        for provider in sorted(set(expected) | set(actual)):
-            want = expected.get(provider, {})
-            have = actual.get(provider, {})
-            for resource_class in sorted(set(want) | set(have)):
-                if want.get(resource_class, 0) != have.get(resource_class,
-                                                           0):
-                    problems.append(
-                        'consumer %s on provider %s: %s expected %s, '
-                        'actual %s' % (consumer, self._host_label(provider),
-                                       resource_class,
-                                       want.get(resource_class, 0),
-                                       have.get(resource_class, 0)))
+        problems = expectations.allocation_problems(
+            consumer, expected,
+            expectations.consumer_allocations(self.reader, consumer),
+            self._host_label)
         if problems:
-            self.fail('allocations differ from the flavors:\n  ' +
-                      '\n  '.join(problems))
+            self.fail('allocations of consumer %s differ from what Nova '
+                      'should hold:\n  %s' % (
+                          consumer, '\n  '.join(problems)))
 
     def assert_migration_allocations(self, migration_uuid, flavor_by_host):
         """A move's source side, held by the migration's uuid."""
@@ -331,12 +298,8 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         self.assert_allocations(migration_uuid, flavor_by_host)
 
     def assert_no_allocations(self, consumer):
-        actual = self.consumer_allocations(consumer)
-        if actual:
-            self.fail('consumer %s still holds allocations: %s' % (
-                consumer, '; '.join(
-                    '%s on provider %s' % (held, self._host_label(p))
-                    for p, held in sorted(actual.items()))))
+        """``consumer`` holds nothing on any provider."""
+        self.assert_allocations(consumer, {})
 
     def assert_usage_delta(self, host, expected_change):
         """Placement usage of ``host`` moved by ``expected_change``.
@@ -348,24 +311,31 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         that existed at setUp, and new ones that Nova knows as another
         test's server or migration, are left out. A new consumer Nova does
         not know counts: it is the kind of leak this looks for.
+        A consumer of another test's server that is being deleted right
+        now can be neither (its record is gone, its allocation not yet),
+        so the check is repeated until it holds or
+        [tracker] consistency_timeout passes.
         """
         provider = self.provider_of(host)
-        before = self.baseline.get(provider, {})
-        now = self._allocations_by_provider().get(provider, {})
-        counted = {c: held for c, held in now.items()
-                   if c not in before and not self._foreign(c)}
-        change = {}
-        for held in counted.values():
-            for resource_class, amount in held.items():
-                change[resource_class] = change.get(resource_class,
-                                                    0) + amount
-        change = {rc: n for rc, n in change.items() if n}
         expected_change = {rc: n for rc, n in expected_change.items() if n}
-        if change != expected_change:
+        last = {}
+
+        def as_expected():
+            change, counted = expectations.added_resources(
+                self.baseline.get(provider, {}),
+                expectations.provider_allocations(self.reader, provider),
+                self._foreign)
+            last.update(change=change, counted=counted)
+            return change == expected_change
+
+        try:
+            waiters.poll(as_expected, CONF.tracker.consistency_timeout,
+                         CONF.tracker.poll_interval, lambda: '')
+        except lib_exc.TimeoutException:
             self.fail('usage of provider %s changed by %s since the test '
                       'started, expected %s; new consumers counted: %s' % (
-                          self._host_label(provider), change,
-                          expected_change, counted or 'none'))
+                          self._host_label(provider), last['change'],
+                          expected_change, last['counted'] or 'none'))
 
     def _foreign(self, consumer):
         """A consumer that is another test's server or migration."""
