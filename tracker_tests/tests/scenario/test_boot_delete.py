@@ -17,6 +17,7 @@ from tracker_tests.tests import base
 class BootDeleteTest(base.TrackerTestBase):
     """Boot and delete: the flavor lands on the host, then nothing stays."""
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('0b6a1f52-3c2e-4d55-9b8e-5f0f6a4c1d21')
     def test_boot_delete(self):
         server = self.create_server()

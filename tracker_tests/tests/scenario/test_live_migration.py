@@ -35,6 +35,7 @@ class LiveMigrationTest(base.TrackerTestBase):
             raise cls.skipException('live migration needs two computes: '
                                     '[compute] min_compute_nodes < 2')
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('6d1f27b9-0e2a-4c4b-9d5e-6f7a8b9c0d15')
     def test_live_migrate(self):
         server = self.create_server()

@@ -76,11 +76,13 @@ class _MoveTest(base.TrackerTestBase):
 class ResizeTest(_MoveTest):
     """Resize to another host."""
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('4f1d3c2a-8e7b-4d6c-9a1f-2b3c4d5e6f70')
     def test_resize_confirm(self):
         self._check_confirmed(*self._move_to_verify_resize(
             self.resize_flavor))
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('a8e2c6d4-1f3b-4c5d-8e9f-0a1b2c3d4e5f')
     def test_resize_revert(self):
         server, migration, source, dest, _ = self._move_to_verify_resize(
@@ -104,10 +106,12 @@ class ResizeTest(_MoveTest):
 class ColdMigrationTest(_MoveTest):
     """Cold migration: a resize with the same flavor."""
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('e5f7a9b1-3c4d-4e6f-8a0b-2c3d4e5f6a71')
     def test_cold_migrate_confirm(self):
         self._check_confirmed(*self._move_to_verify_resize(None))
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('07b9c1d3-5e6f-4a8b-9c0d-3e4f5a6b7c82')
     def test_cold_migrate_revert(self):
         server, migration, source, dest, _ = self._move_to_verify_resize(

@@ -28,6 +28,7 @@ class ShelveTest(base.TrackerTestBase):
     holds its flavor on its new host only.
     """
 
+    @decorators.attr(type='smoke')
     @decorators.idempotent_id('a1c5d7e9-3b4c-4d6e-9f8a-9c0d1e2f3a48')
     def test_shelve_offload_unshelve_delete(self):
         server = self.create_server()
