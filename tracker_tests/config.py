@@ -106,6 +106,23 @@ TrackerGroup = [
     cfg.IntOpt('command_timeout',
                default=120, min=1,
                help='Seconds a service control command may run.'),
+    cfg.BoolOpt('whole_cloud_audit',
+                default=False,
+                help='Run test_whole_cloud_audit: the audit of '
+                     'tracker-audit over the whole cloud (every compute '
+                     'node, server and migration, not only the tests\' '
+                     'own), failing with every finding and its remedy. '
+                     'It only reads (GET requests with the admin '
+                     'credentials) and runs serially, but it also reports '
+                     'leaks that were there before the tests ran, so it is '
+                     'off by default.'),
+    cfg.FloatOpt('whole_cloud_settle',
+                 default=10.0, min=0,
+                 help='Seconds test_whole_cloud_audit waits before it reads '
+                      'the cloud a second time when the first read has '
+                      'findings; only findings seen both times are '
+                      'reported (tracker-audit --settle). 0 reports the '
+                      'first read.'),
 ]
 
 feature_group = cfg.OptGroup(
