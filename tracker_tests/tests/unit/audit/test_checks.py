@@ -249,9 +249,7 @@ class TestTransientStates(testtools.TestCase):
         server = snap.servers[reader.notes['server']]
         self.assertEqual(('BUILD', 'scheduling', None),
                          (server.status, server.task_state, server.host))
-        self.assertIn(server.id, {
-            consumer for by_consumer in snap.allocations.values()
-            for consumer in by_consumer})
+        self.assertIn(server.id, snap.consumers())
         self.assertEqual([], checks.run_checks(snap))
 
     def test_server_being_deleted_still_holding_its_allocation(self):
@@ -263,9 +261,7 @@ class TestTransientStates(testtools.TestCase):
         deleting = [s for s in snap.servers.values()
                     if s.status == 'DELETED']
         self.assertEqual(1, len(deleting))
-        self.assertIn(deleting[0].id, {
-            consumer for by_consumer in snap.allocations.values()
-            for consumer in by_consumer})
+        self.assertIn(deleting[0].id, snap.consumers())
         self.assertEqual([], checks.run_checks(snap))
 
     def test_revert_in_progress_with_migration_already_reverted(self):
@@ -280,9 +276,7 @@ class TestTransientStates(testtools.TestCase):
         migration = [m for m in snap.migrations.values()
                      if m.instance_uuid == reverting[0].id][0]
         self.assertEqual('reverted', migration.status)
-        self.assertIn(migration.uuid, {
-            consumer for by_consumer in snap.allocations.values()
-            for consumer in by_consumer})
+        self.assertIn(migration.uuid, snap.consumers())
         self.assertNotIn(migration.uuid, [
             f.consumer for f in checks.run_checks(snap)])
 
@@ -293,8 +287,7 @@ class TestTransientStates(testtools.TestCase):
         self.assertEqual('finished', migration.status)
         self.assertEqual('VERIFY_RESIZE',
                          snap.servers[reader.notes['server']].status)
-        self.assertTrue(any(migration.uuid in by_consumer
-                            for by_consumer in snap.allocations.values()))
+        self.assertIn(migration.uuid, snap.consumers())
         self.assertEqual([], checks.run_checks(snap))
 
     def test_verify_resize_nodes_still_compare_usage(self):
