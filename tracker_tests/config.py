@@ -103,6 +103,39 @@ TrackerGroup = [
             type=CommandTemplate(),
             help='Command that starts the nova-compute service on {host}, '
                  'run as an argument list without a shell.'),
+    cfg.Opt('compute_kill_command',
+            type=CommandTemplate(),
+            help='Command that kills (SIGKILL) the nova-compute service on '
+                 '{host}, to interrupt an operation midway; tests that '
+                 'need it are skipped when it is not set.'),
+    cfg.StrOpt('fault_flavor_ref',
+               help='Flavor that only the fault-injecting compute hosts '
+                    'below and fault_healthy_host can take (for example '
+                    'through a required trait and an isolated aggregate), '
+                    'so that no other server lands on them. Tests that '
+                    'use a fault host are skipped when it is not set.'),
+    cfg.StrOpt('fault_healthy_host',
+               help='A compute host with a normal driver that '
+                    'fault_flavor_ref can reach: the alternate of a '
+                    'reschedule and the other end of moves to and from '
+                    'the fault hosts.'),
+    cfg.StrOpt('reschedule_host',
+               help='A compute host whose driver fails the first spawn of '
+                    'each server so that it is rescheduled '
+                    '(nova.virt.fake.FakeRescheduleDriver), and which the '
+                    'scheduler prefers for fault_flavor_ref.'),
+    cfg.StrOpt('build_abort_host',
+               help='A compute host whose driver aborts every build '
+                    '(nova.virt.fake.FakeBuildAbortDriver).'),
+    cfg.StrOpt('finish_migration_fail_host',
+               help='A compute host whose driver fails finish_migration, '
+                    'the last step of a resize or cold migration onto it '
+                    '(nova.virt.fake.FakeFinishMigrationFailDriver).'),
+    cfg.StrOpt('slow_live_migration_host',
+               help='A compute host whose driver keeps a live migration '
+                    'from it running for about 5 s, long enough to abort '
+                    'or force-complete it '
+                    '(nova.virt.fake.FakeLiveMigrateDriver).'),
     cfg.IntOpt('command_timeout',
                default=120, min=1,
                help='Seconds a service control command may run.'),

@@ -78,7 +78,7 @@ def all_specs(layout, computes):
     specs += [wsgi.process_spec(layout, name) for name in (
         'keystone', 'placement', 'glance', 'neutron')]
     specs += nova.control_specs(layout)
-    specs += [nova.compute_spec(layout, c.host) for c in computes]
+    specs += [nova.compute_spec(layout, c) for c in computes]
     return specs
 
 
@@ -93,13 +93,17 @@ def write_files(files, mode=0o644):
 class Up:
     """The steps of ``up``, each skipped when its result is there."""
 
-    def __init__(self, layout, compute_count):
+    def __init__(self, layout, compute_count, fault_computes):
         self.layout = layout
         self.sup = supervisor.Supervisor(layout)
         self.secrets = load_secrets(layout)
         previous = computes_of(layout)
-        self.computes = (nova.default_computes(compute_count)
-                         if compute_count or not previous else previous)
+        if compute_count or fault_computes is not None or not previous:
+            self.computes = nova.default_computes(
+                compute_count or DEFAULT_COMPUTES,
+                fault_computes is not False)
+        else:
+            self.computes = previous
 
     def run(self, name, argv):
         """A one-off set-up command, logged to logs/<name>.log."""
@@ -141,11 +145,12 @@ class Up:
         self._prepare_in_parallel()
         self.start([wsgi.process_spec(layout, n) for n in (
             'placement', 'glance', 'neutron')] + nova.control_specs(layout))
-        self.start([nova.compute_spec(layout, c.host) for c in self.computes],
+        self.start([nova.compute_spec(layout, c) for c in self.computes],
                    timeout=5)
         hosts = [c.host for c in self.computes]
         self._wait_for_computes(provision, hosts)
 
+        provision.zones(layout, secrets, self.computes)
         image_id = provision.image(layout, secrets)
         provision.flavors(layout, secrets)
         write_files({
@@ -233,8 +238,11 @@ def cmd_up(layout, args):
                 '--state-dir', str(layout.root), 'up']
         if args.computes:
             argv += ['--computes', str(args.computes)]
+        if args.fault_computes is not None:
+            argv += ['--fault-computes' if args.fault_computes
+                     else '--no-fault-computes']
         os.execv(python, argv)
-    Up(layout, args.computes)()
+    Up(layout, args.computes, args.fault_computes)()
     return 0
 
 
@@ -246,14 +254,17 @@ def cmd_status(layout, args):
               % layout.root)
         return 1
     down = 0
-    print('%-22s %-8s %-6s %s' % ('SERVICE', 'PID', 'PORT', 'STATE'))
-    for spec in all_specs(layout, computes):
+    specs = all_specs(layout, computes)
+    width = max(len(spec.name) for spec in specs) + 2
+    row = '%%-%ds %%-8s %%-6s %%s' % width
+    print(row % ('SERVICE', 'PID', 'PORT', 'STATE'))
+    for spec in specs:
         pid = sup.pid(spec.name)
         port = layout.ports[spec.ports[0]] if spec.ports else None
         up = bool(pid) and (port is None or supervisor.port_accepts(port))
         down += not up
-        print('%-22s %-8s %-6s %s' % (spec.name, pid or '-', port or '-',
-                                      'up' if up else 'down'))
+        print(row % (spec.name, pid or '-', port or '-',
+                     'up' if up else 'down'))
     return 1 if down else 0
 
 
@@ -293,7 +304,7 @@ def cmd_compute(layout, args):
               file=sys.stderr)
         return EXIT_USAGE
     sup = supervisor.Supervisor(layout)
-    spec = nova.compute_spec(layout, args.host)
+    spec = nova.compute_spec(layout, hosts[args.host])
     if args.action == 'start':
         started = sup.start(spec)
         sup.wait_ready(spec)
@@ -339,6 +350,11 @@ def parser():
     up.add_argument('--computes', type=_positive, metavar='N',
                     help='number of fake computes (default %d, or as the '
                          'last up)' % DEFAULT_COMPUTES)
+    up.add_argument('--fault-computes', action=argparse.BooleanOptionalAction,
+                    help='also run the fault-injecting computes (%s) in '
+                         'zone %r (default: yes, or as the last up)' % (
+                             ', '.join(c.host for c in nova.FAULT_COMPUTES),
+                             nova.FAULT_ZONE))
     up.add_argument('--fresh', action='store_true',
                     help='wipe databases and state first')
     sub.add_parser('status', help='each service with pid, port and state; '
@@ -376,9 +392,6 @@ COMMANDS = {
 def main(argv=None):
     args = parser().parse_args(argv)
     layout = layout_mod.Layout.from_env(args.state_dir)
-    if args.command == 'up' and not args.computes and not computes_of(
-            layout):
-        args.computes = DEFAULT_COMPUTES
     try:
         return COMMANDS[args.command](layout, args)
     except supervisor.LocalCloudError as exc:

@@ -16,14 +16,19 @@ import shlex
 
 from local_cloud import ini
 from local_cloud import layout as layout_mod
+from local_cloud import nova
 
 ADMIN_CLOUD = 'localcloud-admin'
 MEMBER_CLOUD = 'localcloud-member'
 FLAVORS = (
-    # (id and name, vcpus, ram MB, disk GB): small enough for any host,
-    # different in every resource class so that a resize shows in each.
-    ('tracker.small', 1, 128, 1),
-    ('tracker.medium', 2, 256, 2),
+    # (id and name, vcpus, ram MB, disk GB, extra specs): small enough for
+    # any host, different in every resource class so that a resize shows
+    # in each.
+    ('tracker.small', 1, 128, 1, {}),
+    ('tracker.medium', 2, 256, 2, {}),
+    # Only the fault-injecting computes have the trait it requires.
+    ('tracker.fault', 1, 128, 1, {'trait:%s' % nova.FAULT_TRAIT:
+                                  'required'}),
 )
 IMAGE_NAME = 'localcloud-raw'
 
@@ -54,14 +59,20 @@ def clouds_yaml(layout, secrets):
     return json.dumps({'clouds': clouds}, indent=2) + '\n'
 
 
-def localcloud_command(layout, *args):
-    """The command line that drives this cloud from a tempest.conf."""
-    return shlex.join([str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-                       '--state-dir', str(layout.root)] + list(args))
+def localcloud_command(layout, *words):
+    """The command line that drives this cloud from a tempest.conf.
+
+    ``words`` are plain words or {placeholders}, left unquoted.
+    """
+    return ' '.join([shlex.join([
+        str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+        '--state-dir', str(layout.root)])] + list(words))
 
 
 def tempest_conf(layout, secrets, image_id, computes):
     flavors = [f[0] for f in FLAVORS]
+    fault_hosts = {c.role: c.host for c in computes if c.role}
+    regular = [c for c in computes if not c.role]
     return ini.render({
         'DEFAULT': {'log_dir': layout.logs, 'log_file': 'tempest.log'},
         'auth': {
@@ -85,7 +96,10 @@ def tempest_conf(layout, secrets, image_id, computes):
             'image_ref_alt': image_id,
             'flavor_ref': flavors[0],
             'flavor_ref_alt': flavors[1],
-            'min_compute_nodes': len(computes),
+            'min_compute_nodes': len(regular),
+            # Upstream tests pick migration targets among all computes;
+            # the fault-injecting ones are not for them.
+            'target_hosts_to_avoid': 'fault-',
             'min_microversion': '2.1',
             'max_microversion': 'latest',
             'build_timeout': 180,
@@ -113,6 +127,11 @@ def tempest_conf(layout, secrets, image_id, computes):
                 layout, 'compute', 'stop', '{host}'),
             'compute_start_command': localcloud_command(
                 layout, 'compute', 'start', '{host}'),
+            'compute_kill_command': localcloud_command(
+                layout, 'compute', 'kill', '{host}'),
+            'fault_flavor_ref': (FLAVORS[2][0] if fault_hosts else None),
+            'whole_cloud_audit': True,
+            **fault_hosts,
         },
         'tracker-feature-enabled': {
             'resize': True,

@@ -17,6 +17,7 @@ import subprocess
 import uuid
 
 from local_cloud import ini
+from local_cloud import layout as layout_mod
 from local_cloud import supervisor
 from local_cloud import wsgi
 
@@ -40,14 +41,67 @@ TIMINGS = {
 }
 
 
+#: Fault-injecting computes sit in an aggregate (and availability zone) of
+#: their own that requires this trait: with isolated aggregate filtering
+#: no server lands on them, by boot or by any move, unless its flavor
+#: requires the trait too.
+FAULT_ZONE = 'faults'
+FAULT_TRAIT = 'CUSTOM_TRACKER_FAULT_INJECTION'
+DEFAULT_ZONE = 'nova'
+DEFAULT_RESERVED_MEMORY_MB = 512
+
+
 @dataclasses.dataclass(frozen=True)
 class Compute:
     host: str
     driver: str = STABLE_DRIVER
+    zone: str = DEFAULT_ZONE
+    #: Also steers the scheduler, whose RAM weigher prefers the host with
+    #: the most free memory.
+    reserved_host_memory_mb: int = DEFAULT_RESERVED_MEMORY_MB
+    #: The [tracker] option of tempest.conf that names this host.
+    role: str = None
 
 
-def default_computes(count):
-    return [Compute('compute%d' % i) for i in range(1, count + 1)]
+#: nova.virt.fake's fault drivers, made restartable by fault_compute.py.
+FAULT_DRIVERS = 'fake.Restartable'
+FAULT_COMPUTES = (
+    # Preferred by the RAM weigher in its zone (nothing reserved), so that
+    # a boot into the zone tries it first and is rescheduled to the
+    # healthy host, the next best.
+    Compute('fault-reschedule', FAULT_DRIVERS + 'RescheduleDriver', FAULT_ZONE,
+            0, 'reschedule_host'),
+    Compute('fault-healthy', STABLE_DRIVER, FAULT_ZONE, 100000,
+            'fault_healthy_host'),
+    Compute('fault-build-abort', FAULT_DRIVERS + 'BuildAbortDriver',
+            FAULT_ZONE,
+            200000, 'build_abort_host'),
+    Compute('fault-finish-migration',
+            FAULT_DRIVERS + 'FinishMigrationFailDriver',
+            FAULT_ZONE, 200000, 'finish_migration_fail_host'),
+    Compute('fault-live-migration', FAULT_DRIVERS + 'LiveMigrateDriver',
+            FAULT_ZONE, 200000, 'slow_live_migration_host'),
+)
+
+
+def default_computes(count, fault_computes=True):
+    computes = [Compute('compute%d' % i) for i in range(1, count + 1)]
+    return computes + (list(FAULT_COMPUTES) if fault_computes else [])
+
+
+FAULT_COMPUTE_LAUNCHER = (layout_mod.REPO_ROOT / 'tools' / 'local_cloud' /
+                          'fault_compute.py')
+
+#: nova's provider configuration: the fault trait on the compute's node.
+FAULT_PROVIDER_CONFIG = """meta:
+  schema_version: '1.0'
+providers:
+  - identification:
+      name: $COMPUTE_NODE
+    traits:
+      additional:
+        - %s
+""" % FAULT_TRAIT
 
 
 def conf_dir(layout):
@@ -100,6 +154,8 @@ def config_files(layout, secrets, computes):
             # manual nova-manage call.
             'discover_hosts_in_cells_interval': 10,
             'workers': 1,
+            # Keeps everything but the fault tests off the fault computes.
+            'enable_isolated_aggregate_filtering': True,
         },
         'conductor': {'workers': 1},
         'vnc': {'enabled': False},
@@ -108,15 +164,22 @@ def config_files(layout, secrets, computes):
     }
     files = {conf_path(layout): ini.render(conf)}
     for compute in computes:
-        files[compute_conf_path(layout, compute.host)] = ini.render({
+        sections = {
             'DEFAULT': {
                 'host': compute.host,
                 'compute_driver': compute.driver,
                 'state_path': state_path(layout, compute.host),
                 'instances_path': state_path(layout, compute.host) /
                 'instances',
+                'reserved_host_memory_mb': compute.reserved_host_memory_mb,
             },
-        })
+        }
+        if compute.zone == FAULT_ZONE:
+            provider_dir = conf_dir(layout) / 'provider-config' / compute.host
+            sections['compute'] = {'provider_config_location': provider_dir}
+            files[provider_dir / 'fault-injection.yaml'] = (
+                FAULT_PROVIDER_CONFIG)
+        files[compute_conf_path(layout, compute.host)] = ini.render(sections)
     files[wsgi.config_path(layout, 'nova_api')] = wsgi.uwsgi_config(
         layout, 'nova_api', 'nova.wsgi.osapi_compute:application',
         {'OS_NOVA_CONFIG_DIR': conf_dir(layout)}, processes=2)
@@ -161,9 +224,15 @@ def control_specs(layout):
     return specs
 
 
-def compute_spec(layout, host):
+def compute_spec(layout, compute):
+    if compute.driver.startswith(FAULT_DRIVERS):
+        # -P: the launcher's own folder holds a nova.py of ours, which
+        # must not shadow nova.
+        program = [layout.venv_bin('python'), '-P', FAULT_COMPUTE_LAUNCHER]
+    else:
+        program = [layout.venv_bin('nova-compute')]
     return supervisor.ProcessSpec(
-        name='nova-compute-%s' % host,
-        argv=[layout.venv_bin('nova-compute'),
-              '--config-file', conf_path(layout),
-              '--config-file', compute_conf_path(layout, host)])
+        name='nova-compute-%s' % compute.host,
+        argv=program + [
+            '--config-file', conf_path(layout),
+            '--config-file', compute_conf_path(layout, compute.host)])

@@ -21,6 +21,7 @@ import openstack
 
 from local_cloud import clients
 from local_cloud import layout as layout_mod
+from local_cloud import nova
 from local_cloud import supervisor
 
 SERVICES = (
@@ -123,6 +124,25 @@ def _computes_not_ready(conn, hosts):
     return missing
 
 
+def zones(layout, secrets, computes):
+    """One aggregate per non-default availability zone, with its hosts."""
+    conn = admin_connection(layout, secrets)
+    by_zone = {}
+    for compute in computes:
+        if compute.zone != nova.DEFAULT_ZONE:
+            by_zone.setdefault(compute.zone, []).append(compute.host)
+    for zone, hosts in sorted(by_zone.items()):
+        aggregate = conn.compute.find_aggregate(zone) or \
+            conn.compute.create_aggregate(name=zone, availability_zone=zone)
+        aggregate = conn.compute.get_aggregate(aggregate.id)
+        if zone == nova.FAULT_ZONE:
+            conn.compute.set_aggregate_metadata(
+                aggregate, {'trait:%s' % nova.FAULT_TRAIT: 'required'})
+        for host in hosts:
+            if host not in (aggregate.hosts or []):
+                conn.compute.add_host_to_aggregate(aggregate, host)
+
+
 def image(layout, secrets):
     """A small raw image; fake computes never read its bytes."""
     conn = admin_connection(layout, secrets)
@@ -140,8 +160,11 @@ def image(layout, secrets):
 
 def flavors(layout, secrets):
     conn = admin_connection(layout, secrets)
-    for flavor_id, vcpus, ram, disk in clients.FLAVORS:
-        if conn.compute.find_flavor(flavor_id) is None:
-            conn.compute.create_flavor(
+    for flavor_id, vcpus, ram, disk, extra_specs in clients.FLAVORS:
+        flavor = conn.compute.find_flavor(flavor_id)
+        if flavor is None:
+            flavor = conn.compute.create_flavor(
                 id=flavor_id, name=flavor_id, vcpus=vcpus, ram=ram,
                 disk=disk, is_public=True)
+            if extra_specs:
+                conn.compute.create_flavor_extra_specs(flavor, extra_specs)
