@@ -50,7 +50,7 @@ class TrackerTempestPlugin(plugins.TempestPlugin):
             'name': 'tracker_compute',
             'service_version': 'tracker_compute',
             'module_path': 'tracker_tests.services.compute',
-            'client_names': ['ComputeJsonClient'],
+            'client_names': ['ComputeJsonClient', 'ServerMigrationsClient'],
         }
         compute.update(config.service_client_config('compute'))
         return [placement, compute]

@@ -9,6 +9,8 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+from tempest.lib.common import rest_client
+
 from tracker_tests.services import json_client
 
 
@@ -18,4 +20,18 @@ class ComputeJsonClient(json_client.JsonClient):
     microversion_service = 'compute'
 
 
-__all__ = ['ComputeJsonClient']
+class ServerMigrationsClient(json_client.JsonClient):
+    """Server migration actions tempest's clients lack."""
+
+    microversion_service = 'compute'
+
+    def abort_live_migration(self, server_id, migration_id):
+        """Abort a running live migration (DELETE, 2.24)."""
+        resp, body = self.delete(
+            'servers/%s/migrations/%s' % (server_id, migration_id),
+            headers=self._microversion_headers('2.24'), extra_headers=True)
+        self.expected_success(202, resp.status)
+        return rest_client.ResponseBody(resp, body)
+
+
+__all__ = ['ComputeJsonClient', 'ServerMigrationsClient']

@@ -30,6 +30,7 @@ from tempest.lib import exceptions as lib_exc
 
 from tracker_tests.audit import reader as reader_mod
 from tracker_tests.audit import resources
+from tracker_tests.audit import settle as settle_mod
 from tracker_tests.audit import snapshot
 from tracker_tests.common import expectations
 from tracker_tests.common import tempest_reader
@@ -97,15 +98,21 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
 
     # -- servers --------------------------------------------------------------
 
-    def create_server(self, flavor=None, host=None, wait_until='ACTIVE'):
+    def create_server(self, flavor=None, host=None, zone=None,
+                      wait_until='ACTIVE'):
         """Boot a server (networks 'none') and delete it at cleanup.
 
-        ``host`` pins it (2.74, admin only); the primary user boots it
-        otherwise, as a cloud user would.
+        ``host`` pins it (2.74, admin only), ``zone`` names its
+        availability zone; the primary user boots it otherwise, as a cloud
+        user would. ``wait_until`` None returns as soon as Nova accepted it.
         """
         flavor = flavor or self.flavor
         client = self.admin_servers_client if host else self.servers_client
-        kwargs = {'host': host} if host else {}
+        kwargs = {}
+        if host:
+            kwargs['host'] = host
+        if zone:
+            kwargs['availability_zone'] = zone
         server = client.create_server(
             name=data_utils.rand_name(prefix=CONF.resource_name_prefix,
                                       name=self.__class__.__name__),
@@ -214,6 +221,30 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
             self.reader, host, 'down', CONF.tracker.service_state_timeout,
             CONF.tracker.poll_interval)
 
+    def kill_compute(self, host):
+        """Kill (SIGKILL) the compute of ``host``; restarted at cleanup."""
+        self._run_service_command('compute_kill_command', host)
+        self.addCleanup(self.restore_compute, host)
+
+    def set_compute_enabled(self, host, enabled):
+        """Enable or disable the compute of ``host``; undone at cleanup."""
+        service = waiters.compute_service(self.reader, host)
+        status = 'enabled' if enabled else 'disabled'
+        if service['status'] == status:
+            return
+        self.os_admin.services_client.update_service(service['id'],
+                                                     status=status)
+        self.addCleanup(self.os_admin.services_client.update_service,
+                        service['id'], status=service['status'])
+
+    def compute_hosts(self, zone=None):
+        """Hosts of enabled, up computes, of one zone if named."""
+        return sorted(s['host'] for s in self.reader.get(
+            'compute', '/os-services?binary=nova-compute',
+            waiters.SERVICES_MICROVERSION)['services']
+            if s['state'] == 'up' and s['status'] == 'enabled' and (
+                zone is None or s['zone'] == zone))
+
     def force_down(self, host, forced_down=True):
         """Set or unset forced_down (2.53) of the compute on ``host``."""
         service = waiters.compute_service(self.reader, host)
@@ -260,6 +291,11 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
             self.fail('host %s has %d compute nodes; expected one'
                       % (host, len(providers)))
         return providers[0]
+
+    def assert_no_usage_change(self):
+        """No compute provider's usage changed because of this test."""
+        for host in sorted(self._provider_by_host):
+            self.assert_usage_delta(host, {})
 
     def _host_label(self, provider):
         for host, uuids in self._provider_by_host.items():
@@ -365,6 +401,12 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
             self.reader, scope, CONF.tracker.consistency_timeout,
             CONF.tracker.poll_interval, kinds=kinds,
             hosts_compared=hosts)
+
+    def audit_own(self, settle=3.0):
+        """The audit's findings over this test's servers, as they stand."""
+        return settle_mod.audit(self.reader, snapshot.Scope(
+            server_ids=set(self.own_servers) or None,
+            hosts=set(self._provider_by_host) or None), settle=settle)
 
     def assert_hypervisor_matches_placement(self, *hosts):
         """Hypervisor figures agree with Placement on each host.
