@@ -157,6 +157,17 @@ def config_files(layout, secrets, computes):
             # Keeps everything but the fault tests off the fault computes.
             'enable_isolated_aggregate_filtering': True,
         },
+        'filter_scheduler': {
+            # The reschedule host fails the first build of every server
+            # and never resets nova's failed-build count; weighing by it
+            # would stop the scheduler from ever trying that host again.
+            'build_failure_weight_multiplier': 0,
+        },
+        'compute': {
+            # Likewise nova-compute would disable the fault hosts after ten
+            # failed builds in a row.
+            'consecutive_build_service_disable_threshold': 0,
+        },
         'conductor': {'workers': 1},
         'vnc': {'enabled': False},
         'oslo_concurrency': {'lock_path': state_path(layout) / 'locks'},

@@ -9,6 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+from oslo_serialization import jsonutils as json
 from tempest.lib.common import rest_client
 
 from tracker_tests.services import json_client
@@ -30,6 +31,19 @@ class ServerMigrationsClient(json_client.JsonClient):
         resp, body = self.delete(
             'servers/%s/migrations/%s' % (server_id, migration_id),
             headers=self._microversion_headers('2.24'), extra_headers=True)
+        self.expected_success(202, resp.status)
+        return rest_client.ResponseBody(resp, body)
+
+    def force_complete_live_migration(self, server_id, migration_id):
+        """Force a running live migration to complete (2.22).
+
+        tempest's servers client sends the string 'null', which Nova
+        rejects; the API wants a JSON null.
+        """
+        resp, body = self.post(
+            'servers/%s/migrations/%s/action' % (server_id, migration_id),
+            json.dumps({'force_complete': None}),
+            headers=self._microversion_headers('2.22'), extra_headers=True)
         self.expected_success(202, resp.status)
         return rest_client.ResponseBody(resp, body)
 

@@ -122,8 +122,7 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         self.own_servers.append(server['id'])
         self.addCleanup(self._delete_and_wait, server['id'])
         if wait_until:
-            tempest_waiters.wait_for_server_status(
-                self.admin_servers_client, server['id'], wait_until)
+            return self.wait_for_server(server['id'], wait_until)
         return self.show_server(server['id'])
 
     def _delete_and_wait(self, server_id):
@@ -145,8 +144,10 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         return server['OS-EXT-SRV-ATTR:host']
 
     def wait_for_server(self, server_id, status):
+        """Wait for a status (task_state None); ERROR only if asked for."""
         tempest_waiters.wait_for_server_status(
-            self.admin_servers_client, server_id, status)
+            self.admin_servers_client, server_id, status,
+            raise_on_error=status != 'ERROR')
         return self.show_server(server_id)
 
     def wait_for_migration(self, server_id, migration_type, statuses):
