@@ -59,6 +59,18 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
     # 2.37: boot with networks 'none'; 2.74: boot onto a named host.
     min_microversion = '2.74'
 
+    #: Computes a test class needs; [compute] min_compute_nodes says how
+    #: many the cloud has.
+    required_computes = 1
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if CONF.compute.min_compute_nodes < cls.required_computes:
+            raise cls.skipException(
+                'needs %d computes: [compute] min_compute_nodes is %d' % (
+                    cls.required_computes, CONF.compute.min_compute_nodes))
+
     @classmethod
     def setup_clients(cls):
         super().setup_clients()

@@ -31,12 +31,7 @@ class EvacuateTest(base.TrackerTestBase):
     holds the flavor.
     """
 
-    @classmethod
-    def skip_checks(cls):
-        super().skip_checks()
-        if CONF.compute.min_compute_nodes < 2:
-            raise cls.skipException('evacuate needs two computes: '
-                                    '[compute] min_compute_nodes < 2')
+    required_computes = 2
 
     @decorators.idempotent_id('8f3b49db-2a4c-4e6d-8f7a-8b9c0d1e2f37')
     def test_evacuate(self):

@@ -16,6 +16,7 @@ the expected states are Nova's behaviour, seen on the local cloud.
 """
 
 import testtools
+from testtools import content
 
 from tempest import config
 from tempest.lib import decorators
@@ -31,12 +32,7 @@ HUGE_DISK_GB = 2 ** 30
 
 class _FailureTest(base.TrackerTestBase):
 
-    @classmethod
-    def skip_checks(cls):
-        super().skip_checks()
-        if CONF.compute.min_compute_nodes < 2:
-            raise cls.skipException(
-                'needs two computes: [compute] min_compute_nodes < 2')
+    required_computes = 2
 
     def huge_flavor(self):
         # Disk, which no quota limits, so that the scheduler says no
@@ -68,7 +64,7 @@ class _FailureTest(base.TrackerTestBase):
         try:
             action()
         except (lib_exc.BadRequest, lib_exc.Conflict) as exc:
-            self.addDetail('refused', testtools.content.text_content(
+            self.addDetail('refused', content.text_content(
                 str(exc)))
             return None
         return self.wait_for_migration(server_id, migration_type,
@@ -259,7 +255,7 @@ class ServiceFailureTest(_FailureTest):
         self.kill_compute(host)
         self.restore_compute(host)
         result = self.audit_own()
-        self.addDetail('findings', testtools.content.text_content(
+        self.addDetail('findings', content.text_content(
             '\n'.join(base.waiters.describe_finding(f)
                       for f in result.findings) or 'none'))
         self.delete_server(server['id'])

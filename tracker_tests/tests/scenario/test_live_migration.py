@@ -28,12 +28,7 @@ class LiveMigrationTest(base.TrackerTestBase):
     completed only the server holds the flavor, on the destination.
     """
 
-    @classmethod
-    def skip_checks(cls):
-        super().skip_checks()
-        if CONF.compute.min_compute_nodes < 2:
-            raise cls.skipException('live migration needs two computes: '
-                                    '[compute] min_compute_nodes < 2')
+    required_computes = 2
 
     @decorators.attr(type='smoke')
     @decorators.idempotent_id('6d1f27b9-0e2a-4c4b-9d5e-6f7a8b9c0d15')

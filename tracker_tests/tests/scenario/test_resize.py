@@ -29,12 +29,7 @@ FEATURES = CONF.tracker_feature_enabled
 
 class _MoveTest(base.TrackerTestBase):
 
-    @classmethod
-    def skip_checks(cls):
-        super().skip_checks()
-        if CONF.compute.min_compute_nodes < 2:
-            raise cls.skipException(
-                'moves need two computes: [compute] min_compute_nodes < 2')
+    required_computes = 2
 
     def _move_to_verify_resize(self, new_flavor):
         """Boot, then resize (new_flavor) or cold migrate (None)."""
