@@ -268,13 +268,20 @@ def cmd_status(layout, args):
     return 1 if down else 0
 
 
+#: Stopped last, after every OpenStack service that uses them.
+INFRASTRUCTURE = ('rabbitmq', 'epmd', 'mariadb')
+
+
 def cmd_down(layout, args):
     sup = supervisor.Supervisor(layout)
-    # Reverse start order: computes and APIs before the broker and the DB.
     order = [s.name for s in all_specs(layout, computes_of(layout))]
     names = [n for n in reversed(order) if n in sup.names()]
     names += [n for n in sup.names() if n not in order]
-    for name in names:
+    services = [n for n in names if n not in INFRASTRUCTURE]
+    # The services shut down in parallel: signal all, then wait for each.
+    for name in services:
+        sup.send_signal(name, signal.SIGTERM)
+    for name in services + [n for n in INFRASTRUCTURE if n in names]:
         if sup.stop(name):
             print('stopped %s' % name)
     return 0

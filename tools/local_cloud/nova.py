@@ -38,6 +38,9 @@ TIMINGS = {
     'update_resources_interval': 10,
     # Nothing to heal: no ports exist.
     'heal_instance_info_cache_interval': -1,
+    # A stopped service stops within seconds; nothing it runs here needs
+    # oslo.service's default minute to finish.
+    'graceful_shutdown_timeout': 5,
 }
 
 
