@@ -110,21 +110,16 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
 
     # -- servers --------------------------------------------------------------
 
-    def create_server(self, flavor=None, host=None, zone=None,
-                      wait_until='ACTIVE'):
+    def create_server(self, flavor=None, host=None, wait_until='ACTIVE'):
         """Boot a server (networks 'none') and delete it at cleanup.
 
-        ``host`` pins it (2.74, admin only), ``zone`` names its
-        availability zone; the primary user boots it otherwise, as a cloud
-        user would. ``wait_until`` None returns as soon as Nova accepted it.
+        ``host`` pins it (2.74, admin only); the primary user boots it
+        otherwise, as a cloud user would. ``wait_until`` None returns as
+        soon as Nova accepted it.
         """
         flavor = flavor or self.flavor
         client = self.admin_servers_client if host else self.servers_client
-        kwargs = {}
-        if host:
-            kwargs['host'] = host
-        if zone:
-            kwargs['availability_zone'] = zone
+        kwargs = {'host': host} if host else {}
         server = client.create_server(
             name=data_utils.rand_name(prefix=CONF.resource_name_prefix,
                                       name=self.__class__.__name__),
