@@ -329,17 +329,44 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         return resources.expected_resources(flavor_from_api(flavor))
 
     def assert_allocations(self, consumer, flavor_by_host):
-        """``consumer`` holds exactly each flavor on exactly those hosts."""
+        """``consumer`` holds exactly each flavor on exactly those hosts.
+
+        Nova frees or moves some allocations after the API already shows
+        the end state (the conductor cleans up after a server deleted
+        while it was being scheduled), so a difference is read again until
+        it goes or [tracker] consistency_timeout passes.
+        """
         expected = {self.provider_of(host): self.flavor_resources(flavor)
                     for host, flavor in flavor_by_host.items()}
-        problems = expectations.allocation_problems(
-            consumer, expected,
-            expectations.consumer_allocations(self.reader, consumer),
-            self._host_label)
-        if problems:
-            self.fail('allocations of consumer %s differ from what Nova '
-                      'should hold:\n  %s' % (
-                          consumer, '\n  '.join(problems)))
+
+        def differences():
+            problems = expectations.allocation_problems(
+                consumer, expected,
+                expectations.consumer_allocations(self.reader, consumer),
+                self._host_label)
+            if problems:
+                return ('allocations of consumer %s differ from what Nova '
+                        'should hold:\n  %s' % (
+                            consumer, '\n  '.join(problems)))
+
+        self._assert_eventually(differences)
+
+    def _assert_eventually(self, failure):
+        """Fail with ``failure()``'s message unless it turns None.
+
+        It is called again until [tracker] consistency_timeout passes.
+        """
+        last = {}
+
+        def holds():
+            last['message'] = failure()
+            return last['message'] is None
+
+        try:
+            waiters.poll(holds, CONF.tracker.consistency_timeout,
+                         CONF.tracker.poll_interval, lambda: '')
+        except lib_exc.TimeoutException:
+            self.fail(last['message'])
 
     def assert_migration_allocations(self, migration_uuid, flavor_by_host):
         """A move's source side, held by the migration's uuid."""
@@ -367,24 +394,19 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         """
         provider = self.provider_of(host)
         expected_change = {rc: n for rc, n in expected_change.items() if n}
-        last = {}
 
-        def as_expected():
+        def difference():
             change, counted = expectations.added_resources(
                 self.baseline.get(provider, {}),
                 expectations.provider_allocations(self.reader, provider),
                 self._foreign)
-            last.update(change=change, counted=counted)
-            return change == expected_change
+            if change != expected_change:
+                return ('usage of provider %s changed by %s since the test '
+                        'started, expected %s; new consumers counted: %s' % (
+                            self._host_label(provider), change,
+                            expected_change, counted or 'none'))
 
-        try:
-            waiters.poll(as_expected, CONF.tracker.consistency_timeout,
-                         CONF.tracker.poll_interval, lambda: '')
-        except lib_exc.TimeoutException:
-            self.fail('usage of provider %s changed by %s since the test '
-                      'started, expected %s; new consumers counted: %s' % (
-                          self._host_label(provider), last['change'],
-                          expected_change, last['counted'] or 'none'))
+        self._assert_eventually(difference)
 
     def _foreign(self, consumer):
         """A consumer that is another test's server or migration."""

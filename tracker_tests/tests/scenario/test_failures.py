@@ -267,7 +267,17 @@ class ServiceFailureTest(_FailureTest):
         self.delete_server(server['id'])
         leftovers = []
         for consumer in (server['id'], migration['uuid']):
-            held = expectations.consumer_allocations(self.reader, consumer)
+            try:
+                # Give Nova's own clean-up its time first.
+                base.waiters.poll(
+                    lambda: not expectations.consumer_allocations(
+                        self.reader, consumer),
+                    CONF.tracker.consistency_timeout,
+                    CONF.tracker.poll_interval, lambda: '')
+                continue
+            except lib_exc.TimeoutException:
+                held = expectations.consumer_allocations(self.reader,
+                                                         consumer)
             if held:
                 leftovers.append('consumer %s still holds %s' % (
                     consumer, held))
