@@ -19,7 +19,6 @@ import pathlib
 import secrets as secrets_mod
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
@@ -107,14 +106,7 @@ class Up:
 
     def run(self, name, argv):
         """A one-off set-up command, logged to logs/<name>.log."""
-        log = self.sup.log_path(name)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, 'ab') as out:
-            result = subprocess.run([str(a) for a in argv], stdout=out,
-                                    stderr=subprocess.STDOUT)
-        if result.returncode:
-            raise supervisor.ServiceFailed(
-                name, 'exit code %d' % result.returncode, log)
+        supervisor.run_logged(name, argv, self.sup.log_path(name))
 
     def start(self, specs, timeout=120):
         started = [s for s in specs if self.sup.start(s)]
@@ -194,26 +186,29 @@ class Up:
             for future in [pool.submit(fn) for _, fn in jobs]:
                 future.result()
 
-    def _wait_for_computes(self, provision, hosts):
-        def log_of(host):
-            return self.sup.log_path('nova-compute-%s' % host)
-        deadline = time.monotonic() + 240
+    def _wait_for_computes(self, provision, hosts, timeout=240):
+        """Wait until every compute is usable, then map it into the cell."""
+        deadline = time.monotonic() + timeout
         while True:
-            # New computes are only scheduled to once mapped to the cell.
-            self.run('nova-discover-hosts', nova.manage(self.layout) + [
-                'cell_v2', 'discover_hosts'])
-            try:
-                provision.wait_for_computes(
-                    self.layout, self.secrets, hosts, log_of, timeout=20)
-                return
-            except supervisor.ServiceFailed:
-                if time.monotonic() > deadline:
-                    raise
             for host in hosts:
                 if not self.sup.pid('nova-compute-%s' % host):
                     raise supervisor.ServiceFailed(
                         'nova-compute on %s' % host, 'the process exited',
-                        log_of(host))
+                        self.sup.log_path('nova-compute-%s' % host))
+            missing = provision.computes_not_ready(self.layout, self.secrets,
+                                                   hosts)
+            if not missing:
+                break
+            if time.monotonic() > deadline:
+                host, why = sorted(missing.items())[0]
+                raise supervisor.ServiceFailed(
+                    'nova-compute on %s' % host, why,
+                    self.sup.log_path('nova-compute-%s' % host))
+            time.sleep(2)
+        # Every compute node exists now: one discover maps them all, and
+        # the scheduler only picks hosts mapped to the cell.
+        self.run('nova-discover-hosts', nova.manage(self.layout) + [
+            'cell_v2', 'discover_hosts'])
 
 
 def _provision():

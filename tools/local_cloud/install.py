@@ -14,7 +14,6 @@
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 
 from local_cloud import layout as layout_mod
@@ -64,7 +63,7 @@ def ensure_apt_packages(log):
     for argv in (['apt-get', 'update'],
                  ['apt-get', 'install', '-y', '--no-install-recommends'] +
                  missing):
-        _run(argv, log, env)
+        supervisor.run_logged(' '.join(argv[:2]), argv, log, env)
 
 
 def _venv_stamp():
@@ -83,16 +82,10 @@ def ensure_venv(layout, log):
     print('installing the cloud\'s virtualenv in %s (a few minutes)'
           % layout.venv, flush=True)
     if not (layout.venv / 'bin' / 'python').exists():
-        _run([sys.executable, '-m', 'venv', str(layout.venv)], log)
-    _run([str(layout.venv_bin('pip')), 'install', '--quiet',
-          '-c', str(CONSTRAINTS)] + list(PIP_PACKAGES), log)
+        supervisor.run_logged(
+            'python3 -m venv', [sys.executable, '-m', 'venv', layout.venv],
+            log)
+    supervisor.run_logged(
+        'pip install', [layout.venv_bin('pip'), 'install', '--quiet',
+                        '-c', CONSTRAINTS] + list(PIP_PACKAGES), log)
     stamp_file.write_text(stamp)
-
-
-def _run(argv, log, env=None):
-    with open(log, 'ab') as out:
-        result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                                env=env)
-    if result.returncode:
-        raise supervisor.ServiceFailed(
-            ' '.join(argv[:3]), 'exit code %d' % result.returncode, log)

@@ -15,14 +15,12 @@ Runs inside the cloud's virtualenv (``up`` re-executes itself there), and
 every step is idempotent so that ``up`` can run again on a running cloud.
 """
 
-import time
 
 import openstack
 
 from local_cloud import clients
 from local_cloud import layout as layout_mod
 from local_cloud import nova
-from local_cloud import supervisor
 
 SERVICES = (
     # (user, catalog type, service name, port name, path)
@@ -87,23 +85,9 @@ def identity(layout, secrets):
                     url=layout.url(port, path), region_id=layout_mod.REGION)
 
 
-def wait_for_computes(layout, secrets, hosts, log_path_of, timeout=240):
-    """Wait until every compute is up, visible as hypervisor and provider.
-
-    Mapping a new compute into the cell needs ``discover_hosts``, which the
-    caller runs between polls through ``discover``.
-    """
-    conn = admin_connection(layout, secrets)
-    deadline = time.monotonic() + timeout
-    while True:
-        missing = _computes_not_ready(conn, hosts)
-        if not missing:
-            return
-        if time.monotonic() > deadline:
-            host, why = sorted(missing.items())[0]
-            raise supervisor.ServiceFailed(
-                'nova-compute on %s' % host, why, log_path_of(host))
-        time.sleep(2)
+def computes_not_ready(layout, secrets, hosts):
+    """{host: why} for each compute not yet up, a hypervisor and a provider."""
+    return _computes_not_ready(admin_connection(layout, secrets), hosts)
 
 
 def _computes_not_ready(conn, hosts):

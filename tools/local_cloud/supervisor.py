@@ -78,6 +78,19 @@ def read_tail(path, lines=40):
     return '\n'.join(text.splitlines()[-lines:])
 
 
+def run_logged(name, argv, log, env=None):
+    """Run a one-off command, its output appended to ``log``.
+
+    Fails naming ``name`` with the end of the log when it exits non-zero.
+    """
+    pathlib.Path(log).parent.mkdir(parents=True, exist_ok=True)
+    with open(log, 'ab') as out:
+        result = subprocess.run([str(a) for a in argv], stdout=out,
+                                stderr=subprocess.STDOUT, env=env)
+    if result.returncode:
+        raise ServiceFailed(name, 'exit code %d' % result.returncode, log)
+
+
 def _proc_stat(pid):
     """Fields of /proc/<pid>/stat after the command name, or None."""
     try:
