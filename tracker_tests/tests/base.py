@@ -127,16 +127,11 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
             networks='none', **kwargs)['server']
         self.own_consumers.add(server['id'])
         self.own_servers.append(server['id'])
-        self.addCleanup(self._delete_and_wait, server['id'])
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.delete_server, server['id'])
         if wait_until:
             return self.wait_for_server(server['id'], wait_until)
         return self.show_server(server['id'])
-
-    def _delete_and_wait(self, server_id):
-        test_utils.call_and_ignore_notfound_exc(
-            self.admin_servers_client.delete_server, server_id)
-        tempest_waiters.wait_for_server_termination(
-            self.admin_servers_client, server_id, ignore_error=True)
 
     def delete_server(self, server_id):
         """Delete and wait until Nova no longer shows the server.
@@ -250,13 +245,15 @@ class TrackerTestBase(base.BaseV2ComputeAdminTest):
         self.addCleanup(self.os_admin.services_client.update_service,
                         service['id'], status=service['status'])
 
-    def compute_hosts(self, zone=None):
-        """Hosts of enabled, up computes, of one zone if named."""
-        return sorted(s['host'] for s in self.reader.get(
+    def compute_hosts(self, beside=None):
+        """Hosts of enabled, up computes; with ``beside``, of its zone."""
+        services = self.reader.get(
             'compute', '/os-services?binary=nova-compute',
             waiters.SERVICES_MICROVERSION)['services']
-            if s['state'] == 'up' and s['status'] == 'enabled' and (
-                zone is None or s['zone'] == zone))
+        zones = {s['zone'] for s in services if s['host'] == beside}
+        return sorted(s['host'] for s in services
+                      if s['state'] == 'up' and s['status'] == 'enabled' and
+                      (beside is None or s['zone'] in zones))
 
     def force_down(self, host, forced_down=True):
         """Set or unset forced_down (2.53) of the compute on ``host``."""

@@ -42,19 +42,11 @@ class _FailureTest(base.TrackerTestBase):
                                   disk=HUGE_DISK_GB)
 
     def other_host(self, host):
-        others = [h for h in self.compute_hosts(self._zone_of(host))
+        others = [h for h in self.compute_hosts(beside=host)
                   if h != host]
         if not others:
             self.skipTest('no other enabled compute beside %s' % host)
         return others[0]
-
-    def _zone_of(self, host):
-        for service in self.reader.get(
-                'compute', '/os-services?binary=nova-compute',
-                '2.53')['services']:
-            if service['host'] == host:
-                return service['zone']
-        return None
 
     def expect_refused_or_failed(self, action, server_id, migration_type):
         """Run a move that must not happen.
@@ -185,7 +177,7 @@ class ApiFailureTest(_FailureTest):
         self.assert_no_allocations(migration['uuid'])
         self.assert_no_usage_change()
         self.assert_hypervisor_matches_placement(
-            *self.compute_hosts(self._zone_of(self.host_of(server))))
+            *self.compute_hosts(beside=self.host_of(server)))
 
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
@@ -221,7 +213,7 @@ class ServiceFailureTest(_FailureTest):
                 '[tracker-feature-enabled] evacuate is False')
         server = self.create_server()
         host = self.host_of(server)
-        for other in self.compute_hosts(self._zone_of(host)):
+        for other in self.compute_hosts(beside=host):
             if other != host:
                 self.set_compute_enabled(other, False)
         self.stop_compute(host)
@@ -288,5 +280,4 @@ class ServiceFailureTest(_FailureTest):
         self.assert_no_allocations(server['id'])
         self.assert_no_allocations(migration['uuid'])
         self.assert_no_usage_change()
-        self.wait_until_consistent(hosts=self.compute_hosts(
-            self._zone_of(host)))
+        self.wait_until_consistent(hosts=self.compute_hosts(beside=host))
