@@ -150,12 +150,15 @@ TrackerGroup = [
                      'leaks that were there before the tests ran, so it is '
                      'off by default.'),
     cfg.FloatOpt('whole_cloud_settle',
-                 default=10.0, min=0,
-                 help='Seconds test_whole_cloud_audit waits before it reads '
-                      'the cloud a second time when the first read has '
-                      'findings; only findings seen both times are '
-                      'reported (tracker-audit --settle). 0 reports the '
-                      'first read.'),
+                 default=60.0, min=0,
+                 help='Seconds a finding of test_whole_cloud_audit must '
+                      'last to fail it: the cloud is read again every '
+                      '[tracker] poll_interval until the findings are gone '
+                      'or this time is over, and only findings seen by '
+                      'every read are reported (tracker-audit --settle '
+                      'with --settle-interval). Nova\'s resource tracker '
+                      'catches up with the previous tests only on its '
+                      'periodic run. 0 reports the first read.'),
 ]
 
 feature_group = cfg.OptGroup(

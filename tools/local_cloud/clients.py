@@ -131,6 +131,9 @@ def tempest_conf(layout, secrets, image_id, computes):
                 layout, 'compute', 'kill', '{host}'),
             'fault_flavor_ref': (FLAVORS[2][0] if fault_hosts else None),
             'whole_cloud_audit': True,
+            # A compute restarted by the evacuate and failure tests reports
+            # its running_vms again only after a periodic run or two.
+            'whole_cloud_settle': 90,
             **fault_hosts,
         },
         'tracker-feature-enabled': {

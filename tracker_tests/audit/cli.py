@@ -101,6 +101,11 @@ def build_parser():
         help='Re-read after this many seconds and report only findings '
              'seen both times; 0 reports the first read (default: 3).')
     parser.add_argument(
+        '--settle-interval', type=float, metavar='SECONDS',
+        help='Re-read every SECONDS during --settle instead of once at its '
+             'end, stop as soon as the findings are gone, and report only '
+             'findings seen by every read.')
+    parser.add_argument(
         '--workers', type=int, default=8, metavar='N',
         help='Concurrent GET requests (default: 8).')
     parser.add_argument(
@@ -118,6 +123,9 @@ def _validated(args):
         raise UsageError('--kind: %s' % exc)
     if args.settle < 0:
         raise UsageError('--settle: must be 0 or more, not %s' % args.settle)
+    if args.settle_interval is not None and args.settle_interval <= 0:
+        raise UsageError('--settle-interval: must be more than 0, not %s'
+                         % args.settle_interval)
     if args.workers < 1:
         raise UsageError('--workers: must be 1 or more, not %s'
                          % args.workers)
@@ -216,6 +224,7 @@ def main(argv=None):
                     if sys.stderr.isatty() else None)
         result = settle_mod.audit(sdk, scope=scope, kinds=kinds,
                                   settle=args.settle,
+                                  interval=args.settle_interval,
                                   max_workers=args.workers,
                                   progress=progress)
     except snapshot.UnknownHosts as exc:

@@ -13,8 +13,9 @@
 """The audit's single entry point: read, check, and re-read to confirm.
 
 The cloud moves while it is read: a server deleted between the Placement
-and the Nova reads looks like an orphan for a moment. A finding is only
-reported when a second read ``settle`` seconds later finds it again
+and the Nova reads looks like an orphan for a moment, and Nova's resource
+tracker catches up with a move only on its next periodic run. A finding is
+only reported when the re-reads ``settle`` seconds later still find it
 (same kind, host, provider, consumer and resource class; the amounts may
 differ).
 """
@@ -31,32 +32,46 @@ class AuditResult:
     findings: list
     snapshot: snapshot_mod.Snapshot
     seconds: float
-    #: Findings of the first read that were gone on the second one.
+    #: Findings of the first read that a later read no longer found.
     transient: list = dataclasses.field(default_factory=list)
     reads: int = 1
 
 
-def audit(reader, scope=None, kinds=None, settle=3.0, max_workers=8,
-          progress=None, sleep=time.sleep, clock=time.monotonic):
-    """Collect, check, and confirm findings with a second read.
+def audit(reader, scope=None, kinds=None, settle=3.0, interval=None,
+          max_workers=8, progress=None, sleep=time.sleep,
+          clock=time.monotonic):
+    """Collect, check, and confirm findings by reading again.
 
     ``settle`` <= 0 reports the first read's findings as they are.
+    Otherwise, with ``interval`` None, one re-read ``settle`` seconds
+    after the first read confirms the findings seen both times. With an
+    ``interval``, the cloud is re-read every ``interval`` seconds until
+    none of the first read's findings is left or ``settle`` seconds of
+    waiting have passed, and only findings seen by every read are
+    reported: a cloud that catches up returns as soon as it has, a leak
+    is still reported after ``settle``.
     Unknown ``kinds`` raise checks.UnknownKind before anything is read.
     """
     kinds = checks.validate_kinds(kinds)
     started = clock()
     snapshot = snapshot_mod.collect(reader, scope, max_workers, progress)
-    findings = checks.run_checks(snapshot, kinds)
-    if not findings or settle <= 0:
-        return AuditResult(findings=findings, snapshot=snapshot,
+    first = checks.run_checks(snapshot, kinds)
+    if not first or settle <= 0:
+        return AuditResult(findings=first, snapshot=snapshot,
                            seconds=clock() - started)
-    sleep(settle)
-    snapshot = snapshot_mod.collect(reader, scope, max_workers, progress)
-    first_keys = {finding.key for finding in findings}
-    confirmed = [finding for finding in checks.run_checks(snapshot, kinds)
-                 if finding.key in first_keys]
-    confirmed_keys = {finding.key for finding in confirmed}
+    step = settle if interval is None else min(max(interval, 0.1), settle)
+    findings, reads, waited = first, 1, 0.0
+    while findings and waited < settle:
+        pause = min(step, settle - waited)
+        sleep(pause)
+        waited += pause
+        snapshot = snapshot_mod.collect(reader, scope, max_workers,
+                                        progress)
+        reads += 1
+        seen_every_time = {finding.key for finding in findings}
+        findings = [finding for finding in checks.run_checks(snapshot, kinds)
+                    if finding.key in seen_every_time]
+    confirmed = {finding.key for finding in findings}
     return AuditResult(
-        findings=confirmed, snapshot=snapshot, seconds=clock() - started,
-        transient=[f for f in findings if f.key not in confirmed_keys],
-        reads=2)
+        findings=findings, snapshot=snapshot, seconds=clock() - started,
+        transient=[f for f in first if f.key not in confirmed], reads=reads)

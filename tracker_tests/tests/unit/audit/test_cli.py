@@ -133,6 +133,15 @@ class TestFindings(CliTestCase):
 
     fixture_name = 'orphan_planted'
 
+    def test_settle_interval_re_reads_until_settle_is_over(self):
+        self.start_cloud()
+        self.assertEqual(3, self.run_cli(
+            '--os-cloud', 'fake', '--settle', '0.3', '--settle-interval',
+            '0.1', '--kind', 'orphan_allocation', '--format', 'json'))
+        document = json.loads(self.stdout.getvalue())
+        self.assertEqual(4, document['summary']['reads'])
+        self.assertEqual(1, document['summary']['counts']['orphan_allocation'])
+
     def test_orphan_exits_3_naming_consumer_and_provider(self):
         self.start_cloud()
         notes = self.recording['notes']
@@ -207,6 +216,10 @@ class TestUsageErrors(CliTestCase):
     def test_negative_settle_exits_2(self):
         self.assertEqual(2, self.run_cli('--settle', '-1'))
         self.assertIn('--settle', self.one_error_line())
+
+    def test_settle_interval_of_0_exits_2(self):
+        self.assertEqual(2, self.run_cli('--settle-interval', '0'))
+        self.assertIn('--settle-interval', self.one_error_line())
 
     def test_bad_format_exits_2(self):
         self.assertEqual(2, self.run_cli('--format', 'xml'))

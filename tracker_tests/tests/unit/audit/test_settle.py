@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The settle re-read: only findings seen twice are reported."""
+"""The settle re-reads: only findings seen by every read are reported."""
 
 import testtools
 
@@ -21,16 +21,22 @@ from tracker_tests.tests.unit.audit import fakes
 
 class TestSettle(testtools.TestCase):
 
-    def audit(self, first, second, settle_seconds=2.5, kinds=None):
-        reader = fakes.SwitchingReader(fakes.FixtureReader(first),
-                                       fakes.FixtureReader(second))
+    def audit(self, first, *later, settle_seconds=2.5, kinds=None,
+              interval=None):
+        """Audit a cloud that reads as each fixture in turn, one per sleep.
+
+        The last fixture stays once every earlier one was read.
+        """
+        reader = fakes.SwitchingReader(
+            *[fakes.FixtureReader(name) for name in (first,) + later])
         self.slept = []
 
         def sleep(seconds):
             self.slept.append(seconds)
-            reader.switch()
+            if len(reader.readers) > 1:
+                reader.switch()
         return settle.audit(reader, kinds=kinds, settle=settle_seconds,
-                            sleep=sleep)
+                            interval=interval, sleep=sleep)
 
     def test_finding_gone_on_the_re_read_is_not_reported(self):
         result = self.audit('orphan_planted', 'servers_active')
@@ -69,6 +75,33 @@ class TestSettle(testtools.TestCase):
         self.assertEqual(['orphan_allocation'],
                          [f.kind for f in result.findings])
         self.assertEqual([], self.slept)
+
+    def test_interval_stops_re_reading_once_the_findings_are_gone(self):
+        result = self.audit('orphan_planted', 'orphan_planted',
+                            'servers_active', settle_seconds=60,
+                            interval=5, kinds=['orphan_allocation'])
+        self.assertEqual([], result.findings)
+        self.assertEqual([5, 5], self.slept)
+        self.assertEqual(3, result.reads)
+        self.assertEqual(['orphan_allocation'],
+                         [f.kind for f in result.transient])
+
+    def test_interval_reports_what_lasted_the_whole_settle_time(self):
+        result = self.audit('orphan_planted', settle_seconds=12,
+                            interval=5, kinds=['orphan_allocation'])
+        notes = fakes.load('orphan_planted')['notes']
+        self.assertEqual([notes['orphan']],
+                         [f.consumer for f in result.findings])
+        self.assertEqual([5, 5, 2], self.slept)
+        self.assertEqual(4, result.reads)
+
+    def test_interval_drops_a_finding_missed_by_one_read(self):
+        # Seen, gone, back: it is not the same leak all along.
+        result = self.audit('orphan_planted', 'servers_active',
+                            'orphan_planted', settle_seconds=15,
+                            interval=5, kinds=['orphan_allocation'])
+        self.assertEqual([], result.findings)
+        self.assertEqual([5], self.slept)
 
     def test_unknown_kind_fails_before_reading(self):
         reader = fakes.FixtureReader('servers_active')
