@@ -472,6 +472,10 @@ CHECKS = {
 
 KINDS = tuple(CHECKS)
 
+#: The kinds that compare against inventories (total, reserved, ratio): a
+#: snapshot read for other kinds skips a GET a provider.
+INVENTORY_KINDS = frozenset({'usage_mismatch', 'over_capacity'})
+
 
 class UnknownKind(ValueError):
     def __init__(self, kinds):
@@ -490,11 +494,22 @@ def validate_kinds(kinds):
     return tuple(kind for kind in KINDS if kind in set(kinds))
 
 
+def needs_inventories(kinds):
+    """Whether checking ``kinds`` (None: all) needs providers' inventories."""
+    return bool(INVENTORY_KINDS.intersection(validate_kinds(kinds)))
+
+
 def run_checks(snapshot, kinds=None):
     """Findings of ``kinds`` (default all) within the snapshot's scope."""
+    kinds = validate_kinds(kinds)
+    if needs_inventories(kinds) and not snapshot.inventories_read:
+        # Without inventories these checks would find nothing, whatever
+        # the cloud holds.
+        raise ValueError('%s need a snapshot read with inventories' % (
+            ', '.join(sorted(INVENTORY_KINDS.intersection(kinds)))))
     lk = lookups_mod.Lookups(snapshot)
     findings = []
-    for kind in validate_kinds(kinds):
+    for kind in kinds:
         findings.extend(f for f in CHECKS[kind](snapshot, lk)
                         if lk.reports(f))
     return findings

@@ -54,7 +54,9 @@ def audit(reader, scope=None, kinds=None, settle=3.0, interval=None,
     """
     kinds = checks.validate_kinds(kinds)
     started = clock()
-    snapshot = snapshot_mod.collect(reader, scope, max_workers, progress)
+    snapshot = snapshot_mod.collect(
+        reader, scope, max_workers, progress,
+        inventories=checks.needs_inventories(kinds))
     first = checks.run_checks(snapshot, kinds)
     if not first or settle <= 0:
         return AuditResult(findings=first, snapshot=snapshot,
@@ -65,8 +67,12 @@ def audit(reader, scope=None, kinds=None, settle=3.0, interval=None,
         pause = min(step, settle - waited)
         sleep(pause)
         waited += pause
-        snapshot = snapshot_mod.collect(reader, scope, max_workers,
-                                        progress)
+        # A re-read only confirms: it runs the kinds still found, and reads
+        # inventories only when one of those compares against them.
+        kinds = {finding.kind for finding in findings}
+        snapshot = snapshot_mod.collect(
+            reader, scope, max_workers, progress,
+            inventories=checks.needs_inventories(kinds))
         reads += 1
         seen_every_time = {finding.key for finding in findings}
         findings = [finding for finding in checks.run_checks(snapshot, kinds)

@@ -187,7 +187,8 @@ class Snapshot:
     consumers). ``usages`` is derived from the whole providers'
     allocations: Placement computes usages from the same rows, and deriving
     them saves a request per provider and cannot disagree with the
-    allocations read a moment earlier.
+    allocations read a moment earlier. ``inventories`` is only filled when
+    ``inventories_read`` is True.
     """
 
     scope: Scope
@@ -202,6 +203,7 @@ class Snapshot:
     migrations: dict = dataclasses.field(default_factory=dict)
     services: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
+    inventories_read: bool = True
 
     def consumers(self):
         """Every consumer uuid seen holding an allocation."""
@@ -330,12 +332,12 @@ def parse_service(body):
 class _Collector:
     """The reads of one ``collect`` call, sharing one bounded pool."""
 
-    def __init__(self, reader, scope, pool, progress):
+    def __init__(self, reader, scope, pool, progress, inventories=True):
         self.reader = reader
         self.scope = scope
         self.pool = pool
         self.progress = progress
-        self.snapshot = Snapshot(scope=scope)
+        self.snapshot = Snapshot(scope=scope, inventories_read=inventories)
         self.migrations_complete = False
         self.consumers_read = set()
 
@@ -392,12 +394,13 @@ class _Collector:
                 if p.root_provider_uuid in roots}
 
     def read_provider(self, uuid):
-        inventories = self.placement(
-            '/resource_providers/%s/inventories' % uuid)
+        inventories = {}
+        if self.snapshot.inventories_read:
+            inventories = parse_inventories(self.placement(
+                '/resource_providers/%s/inventories' % uuid))
         allocations = self.placement(
             '/resource_providers/%s/allocations' % uuid)
-        return (parse_inventories(inventories),
-                parse_provider_allocations(allocations))
+        return inventories, parse_provider_allocations(allocations)
 
     def read_whole_providers(self, uuids):
         snapshot = self.snapshot
@@ -557,16 +560,19 @@ def _sum_resources(allocations):
     return total
 
 
-def collect(reader, scope=None, max_workers=8, progress=None):
+def collect(reader, scope=None, max_workers=8, progress=None,
+            inventories=True):
     """Read one Snapshot of the cloud (or of ``scope``) through ``reader``.
 
     ``max_workers`` bounds the concurrent GETs. ``progress``, if given, is
     called as progress(done, total) while providers are read.
+    ``inventories`` False skips each provider's inventory read, for checks
+    that do not need it (checks.needs_inventories).
     """
     scope = scope or Scope()
     started = time.monotonic()
     with futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
-        collector = _Collector(reader, scope, pool, progress)
+        collector = _Collector(reader, scope, pool, progress, inventories)
         wait_for_nova_lists = collector.start_hypervisors_and_services()
         collector.read_providers()
         wait_for_nova_lists()

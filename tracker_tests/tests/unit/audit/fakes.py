@@ -29,6 +29,15 @@ def load(name):
         return json.load(source)
 
 
+def hypervisor_named(reader, name):
+    """The recorded os-hypervisors entry of ``name``, editable in place."""
+    for hypervisor in reader.body('compute', '/os-hypervisors/detail')[
+            'hypervisors']:
+        if hypervisor['hypervisor_hostname'] == name:
+            return hypervisor
+    raise AssertionError('no hypervisor %s recorded' % name)
+
+
 class NotRecorded(AssertionError):
     """The code under test asked for something the recording lacks."""
 

@@ -35,14 +35,6 @@ def of_kind(findings, kind):
     return [f for f in findings if f.kind == kind]
 
 
-def hypervisor_named(reader, name):
-    for hypervisor in reader.body('compute', '/os-hypervisors/detail')[
-            'hypervisors']:
-        if hypervisor['hypervisor_hostname'] == name:
-            return hypervisor
-    raise AssertionError('no hypervisor %s recorded' % name)
-
-
 class TestRecordedFindings(testtools.TestCase):
 
     def test_clean_recording_has_no_finding(self):
@@ -117,7 +109,7 @@ class TestRecordedFindings(testtools.TestCase):
         # so the server holds its flavor on compute2 only.
         reader = fakes.FixtureReader('wrong_provider')
         server = reader.notes['server']
-        own = hypervisor_named(reader, 'compute1')['id']
+        own = fakes.hypervisor_named(reader, 'compute1')['id']
         del reader.body('placement', '/resource_providers/%s/allocations'
                         % own)['allocations'][server]
         wrong = of_kind(run(reader), 'wrong_provider')
@@ -145,7 +137,7 @@ class TestDerivedFindings(testtools.TestCase):
         self.reader = fakes.FixtureReader('servers_active')
 
     def test_running_vms_mismatch(self):
-        compute1 = hypervisor_named(self.reader, 'compute1')
+        compute1 = fakes.hypervisor_named(self.reader, 'compute1')
         recorded = compute1['running_vms']
         compute1['running_vms'] = recorded + 1
         findings = run(self.reader)
@@ -173,19 +165,19 @@ class TestDerivedFindings(testtools.TestCase):
         newest = snapshot.parse_time(self._newest_heartbeat())
         self._migration_touching_compute1(
             (newest - datetime.timedelta(seconds=30)).isoformat())
-        hypervisor_named(self.reader, 'compute1')['running_vms'] += 1
+        fakes.hypervisor_named(self.reader, 'compute1')['running_vms'] += 1
         self.assertEqual([], run(self.reader))
 
     def test_running_vms_is_compared_once_the_move_is_old(self):
         newest = snapshot.parse_time(self._newest_heartbeat())
         self._migration_touching_compute1(
             (newest - datetime.timedelta(minutes=10)).isoformat())
-        hypervisor_named(self.reader, 'compute1')['running_vms'] += 1
+        fakes.hypervisor_named(self.reader, 'compute1')['running_vms'] += 1
         self.assertEqual(['running_vms_mismatch'],
                          [f.kind for f in run(self.reader)])
 
     def test_over_capacity(self):
-        compute1 = hypervisor_named(self.reader, 'compute1')['id']
+        compute1 = fakes.hypervisor_named(self.reader, 'compute1')['id']
         inventories = self.reader.body(
             'placement', '/resource_providers/%s/inventories' % compute1)
         memory = inventories['inventories']['MEMORY_MB']
@@ -199,7 +191,7 @@ class TestDerivedFindings(testtools.TestCase):
 
     def test_provider_without_compute_node(self):
         hypervisors = self.reader.body('compute', '/os-hypervisors/detail')
-        compute3 = hypervisor_named(self.reader, 'compute3')
+        compute3 = fakes.hypervisor_named(self.reader, 'compute3')
         hypervisors['hypervisors'].remove(compute3)
         findings = run(self.reader, kinds=['provider_without_compute_node'])
         self.assertEqual([(compute3['id'], 'compute3')],
@@ -208,7 +200,7 @@ class TestDerivedFindings(testtools.TestCase):
                          % compute3['id'], findings[0].remedy)
 
     def test_compute_node_without_provider(self):
-        compute2 = hypervisor_named(self.reader, 'compute2')
+        compute2 = fakes.hypervisor_named(self.reader, 'compute2')
         for path in ('/resource_providers',
                      '/resource_providers?required=COMPUTE_NODE'):
             listed = self.reader.body('placement', path)
@@ -237,6 +229,13 @@ class TestDerivedFindings(testtools.TestCase):
                                   snapshot.Snapshot(scope=snapshot.Scope()),
                                   ['orphan_allocation', 'nope'])
         self.assertEqual(['nope'], error.kinds)
+
+    def test_inventory_kinds_refuse_a_snapshot_without_inventories(self):
+        bare = snapshot.collect(self.reader, inventories=False)
+        error = self.assertRaises(ValueError, checks.run_checks, bare,
+                                  ['orphan_allocation', 'over_capacity'])
+        self.assertIn('over_capacity', str(error))
+        self.assertEqual([], checks.run_checks(bare, ['orphan_allocation']))
 
 
 class TestTransientStates(testtools.TestCase):
@@ -294,7 +293,7 @@ class TestTransientStates(testtools.TestCase):
         # Derived: both resource trackers count a resize resting in
         # VERIFY_RESIZE steadily, so a wrong figure there is still found.
         reader = fakes.FixtureReader('verify_resize')
-        hypervisor_named(reader, 'compute3')['memory_mb_used'] += 64
+        fakes.hypervisor_named(reader, 'compute3')['memory_mb_used'] += 64
         findings = run(reader)
         self.assertEqual([('usage_mismatch', 'compute3', 'MEMORY_MB', -64)],
                          [(f.kind, f.host, f.resource_class,
@@ -326,8 +325,8 @@ class TestTransientStates(testtools.TestCase):
         """
         reader = fakes.FixtureReader('servers_active')
         server_id = reader.notes['server']
-        source = hypervisor_named(reader, 'compute1')
-        dest = hypervisor_named(reader, 'compute2')
+        source = fakes.hypervisor_named(reader, 'compute1')
+        dest = fakes.hypervisor_named(reader, 'compute2')
         servers = reader.body('compute', '/servers/detail?all_tenants=1')
         server = [s for s in servers['servers'] if s['id'] == server_id][0]
         server['OS-EXT-SRV-ATTR:host'] = 'compute2'

@@ -22,13 +22,17 @@ from tracker_tests.tests.unit.audit import fakes
 class TestSettle(testtools.TestCase):
 
     def audit(self, first, *later, settle_seconds=2.5, kinds=None,
-              interval=None):
+              interval=None, edit=None):
         """Audit a cloud that reads as each fixture in turn, one per sleep.
 
-        The last fixture stays once every earlier one was read.
+        The last fixture stays once every earlier one was read. ``edit``
+        may change the readers' recordings before the audit starts.
         """
-        reader = fakes.SwitchingReader(
-            *[fakes.FixtureReader(name) for name in (first,) + later])
+        self.readers = [fakes.FixtureReader(name)
+                        for name in (first,) + later]
+        if edit:
+            edit(self.readers)
+        reader = fakes.SwitchingReader(*self.readers)
         self.slept = []
 
         def sleep(seconds):
@@ -102,6 +106,33 @@ class TestSettle(testtools.TestCase):
                             interval=5, kinds=['orphan_allocation'])
         self.assertEqual([], result.findings)
         self.assertEqual([5], self.slept)
+
+    def inventory_reads(self, reader):
+        return [path for _, path, _ in reader.requests
+                if path.endswith('/inventories')]
+
+    def test_kinds_without_inventory_checks_skip_inventory_reads(self):
+        self.audit('orphan_planted', settle_seconds=0,
+                   kinds=['orphan_allocation', 'wrong_provider'])
+        self.assertEqual([], self.inventory_reads(self.readers[0]))
+
+    def test_re_read_runs_only_the_kinds_still_found(self):
+        # The planted orphan also shows as a usage_mismatch on compute1.
+        # From the second read on compute1's hypervisor is down, which ends
+        # the usage comparison: the third read only confirms the orphan,
+        # which needs no inventory.
+        def compute1_down_later(readers):
+            for later in readers[1:]:
+                fakes.hypervisor_named(later, 'compute1')['state'] = 'down'
+        result = self.audit('orphan_planted', 'orphan_planted',
+                            'orphan_planted', settle_seconds=10,
+                            interval=5, edit=compute1_down_later)
+        self.assertEqual(3, result.reads)
+        self.assertNotEqual([], self.inventory_reads(self.readers[0]))
+        self.assertNotEqual([], self.inventory_reads(self.readers[1]))
+        self.assertEqual([], self.inventory_reads(self.readers[2]))
+        self.assertEqual({'orphan_allocation'},
+                         {f.kind for f in result.findings})
 
     def test_unknown_kind_fails_before_reading(self):
         reader = fakes.FixtureReader('servers_active')
