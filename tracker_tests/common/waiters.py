@@ -117,6 +117,28 @@ def describe_finding(finding):
         ' '.join(parts), finding.explanation, finding.remedy)
 
 
+def describe_findings(findings, limit=200):
+    """Findings as a failure message's lines, at most ``limit`` of them.
+
+    Past the limit the rest are counted by kind: a test's whole failure
+    message travels in one subunit packet, and a message of a few MB (a
+    few thousand findings) makes the test vanish from the results instead
+    of failing.
+    """
+    lines = ['  - %s %s' % (finding.severity, describe_finding(finding))
+             for finding in findings[:limit]]
+    rest = findings[limit:]
+    if rest:
+        counts = {}
+        for finding in rest:
+            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        lines.append('  ... and %d more (%s); tracker-audit lists them all '
+                     'with their remedies' % (len(rest), ', '.join(
+                         '%d %s' % (count, kind)
+                         for kind, count in sorted(counts.items()))))
+    return lines
+
+
 def wait_until_consistent(reader, scope, timeout, interval, kinds=None,
                           hosts_compared=()):
     """Poll the audit's checks over ``scope`` until they find nothing.
@@ -143,8 +165,7 @@ def wait_until_consistent(reader, scope, timeout, interval, kinds=None,
 
     def describe():
         lines = ['Placement and Nova still disagree:']
-        lines += ['  - %s' % describe_finding(f)
-                  for f in last.get('findings', ())]
+        lines += describe_findings(last.get('findings', []))
         if last.get('unsettled'):
             lines.append('  - hosts never quiet or up long enough to '
                          'compare: %s' % ', '.join(last['unsettled']))

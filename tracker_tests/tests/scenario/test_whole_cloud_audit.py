@@ -32,7 +32,7 @@ MIN_RE_READ_INTERVAL = 5.0
 
 
 def findings_message(result):
-    """Every finding of an audit, one per line, each with its remedy."""
+    """The audit's findings, one a line with its remedy (the first 200)."""
     if result.reads > 1:
         how = ('seen by each of %d reads over %g s'
                % (result.reads, CONF.tracker.whole_cloud_settle))
@@ -40,9 +40,7 @@ def findings_message(result):
         how = 'from one read'
     lines = ['the audit of the whole cloud has %d finding(s) (%s):' % (
         len(result.findings), how)]
-    lines += ['  - %s %s' % (finding.severity,
-                             waiters.describe_finding(finding))
-              for finding in result.findings]
+    lines += waiters.describe_findings(result.findings)
     return '\n'.join(lines)
 
 
