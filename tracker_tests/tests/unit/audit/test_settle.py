@@ -12,6 +12,9 @@
 
 """The settle re-reads: only findings seen by every read are reported."""
 
+import itertools
+import time
+
 import testtools
 
 from tracker_tests.audit import checks
@@ -22,7 +25,7 @@ from tracker_tests.tests.unit.audit import fakes
 class TestSettle(testtools.TestCase):
 
     def audit(self, first, *later, settle_seconds=2.5, kinds=None,
-              interval=None, edit=None):
+              interval=None, edit=None, clock=time.monotonic):
         """Audit a cloud that reads as each fixture in turn, one per sleep.
 
         The last fixture stays once every earlier one was read. ``edit``
@@ -40,7 +43,7 @@ class TestSettle(testtools.TestCase):
             if len(reader.readers) > 1:
                 reader.switch()
         return settle.audit(reader, kinds=kinds, settle=settle_seconds,
-                            interval=interval, sleep=sleep)
+                            interval=interval, sleep=sleep, clock=clock)
 
     def test_finding_gone_on_the_re_read_is_not_reported(self):
         result = self.audit('orphan_planted', 'servers_active')
@@ -98,6 +101,15 @@ class TestSettle(testtools.TestCase):
                          [f.consumer for f in result.findings])
         self.assertEqual([5, 5, 2], self.slept)
         self.assertEqual(4, result.reads)
+
+    def test_interval_waits_at_least_as_long_as_a_read_takes(self):
+        # Every call of this clock is 4 s after the previous one, so each
+        # read seems to last 4 s, longer than the interval.
+        ticks = itertools.count(0, 4)
+        self.audit('orphan_planted', settle_seconds=12, interval=1,
+                   kinds=['orphan_allocation'],
+                   clock=lambda: next(ticks))
+        self.assertEqual([4, 4, 4], self.slept)
 
     def test_interval_drops_a_finding_missed_by_one_read(self):
         # Seen, gone, back: it is not the same leak all along.
