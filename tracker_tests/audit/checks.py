@@ -502,11 +502,12 @@ def needs_inventories(kinds):
 def run_checks(snapshot, kinds=None):
     """Findings of ``kinds`` (default all) within the snapshot's scope."""
     kinds = validate_kinds(kinds)
-    if needs_inventories(kinds) and not snapshot.inventories_read:
+    inventory_kinds = INVENTORY_KINDS.intersection(kinds)
+    if inventory_kinds and not snapshot.inventories_read:
         # Without inventories these checks would find nothing, whatever
         # the cloud holds.
         raise ValueError('%s need a snapshot read with inventories' % (
-            ', '.join(sorted(INVENTORY_KINDS.intersection(kinds)))))
+            ', '.join(sorted(inventory_kinds))))
     lk = lookups_mod.Lookups(snapshot)
     findings = []
     for kind in kinds:

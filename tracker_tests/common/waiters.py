@@ -11,6 +11,7 @@
 # under the License.
 """Waiters tempest does not have: migrations, service state, consistency."""
 
+import collections
 import time
 
 from tempest.lib import exceptions as lib_exc
@@ -129,9 +130,7 @@ def describe_findings(findings, limit=200):
              for finding in findings[:limit]]
     rest = findings[limit:]
     if rest:
-        counts = {}
-        for finding in rest:
-            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        counts = collections.Counter(finding.kind for finding in rest)
         lines.append('  ... and %d more (%s); tracker-audit lists them all '
                      'with their remedies' % (len(rest), ', '.join(
                          '%d %s' % (count, kind)
