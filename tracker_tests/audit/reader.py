@@ -86,34 +86,3 @@ def with_query(path, params):
     separator = '&' if '?' in path else '?'
     return path + separator + parse.urlencode(
         sorted(params.items()), doseq=True)
-
-
-def next_page_query(body, key):
-    """The query string of the rel=next link of a Nova list, or None."""
-    for link in body.get('%s_links' % key) or ():
-        if link.get('rel') == 'next' and link.get('href'):
-            return parse.urlsplit(link['href']).query or None
-    return None
-
-
-def get_all(reader, service_type, path, key, microversion=None,
-            params=None):
-    """Every item of a paged Nova list, following rel=next links.
-
-    The next link's host and path prefix belong to whatever URL Nova thinks
-    it is served at (a proxy may rewrite it), so only its query (which
-    carries the marker and the filters) is reused with ``path``.
-    """
-    items = []
-    seen_queries = set()
-    query_path = with_query(path, params)
-    base_path = path.split('?', 1)[0]
-    while True:
-        body = reader.get(service_type, query_path, microversion)
-        items.extend(body.get(key) or [])
-        query = next_page_query(body, key)
-        if query is None or query in seen_queries:
-            # A repeated query would loop forever on a misbehaving proxy.
-            return items
-        seen_queries.add(query)
-        query_path = '%s?%s' % (base_path, query)

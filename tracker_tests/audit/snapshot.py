@@ -23,13 +23,8 @@ import dataclasses
 import datetime
 import time
 
+from tracker_tests.audit import api
 from tracker_tests.audit import reader as reader_mod
-
-PLACEMENT_MICROVERSION = '1.28'  # consumer generations; in_tree, required
-HYPERVISORS_MICROVERSION = '2.87'  # last one with the *_used fields
-SERVERS_MICROVERSION = '2.69'  # flavor embedded (2.47), down cells (2.69)
-MIGRATIONS_MICROVERSION = '2.59'  # migration uuid, paging
-SERVICES_MICROVERSION = '2.53'  # service uuid, forced_down
 
 COMPUTE_NODE_TRAIT = 'COMPUTE_NODE'
 
@@ -150,6 +145,8 @@ class Server:
     flavor: Flavor | None
     volume_backed: bool
     project_id: str | None = None
+    #: Why Nova put the server in ERROR, when it says.
+    fault: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +172,7 @@ class ComputeService:
     forced_down: bool
     binary: str = 'nova-compute'
     updated_at: datetime.datetime | None = None
+    zone: str | None = None
 
 
 @dataclasses.dataclass
@@ -211,79 +209,76 @@ class Snapshot:
                 for consumer in by_consumer}
 
 
-# -- parsing: API payload -> dataclasses ------------------------------------
+# -- parsing: validated API payload -> dataclasses ---------------------------
+# api.py validated every payload against its microversion's schema: the
+# fields read with [] are required there, those read with .get() are
+# optional in the API itself.
 
 def parse_provider(body):
     return Provider(
-        uuid=body['uuid'], name=body.get('name') or body['uuid'],
-        generation=body.get('generation'),
-        root_provider_uuid=body.get('root_provider_uuid') or body['uuid'],
-        parent_provider_uuid=body.get('parent_provider_uuid'))
+        uuid=body['uuid'], name=body['name'],
+        generation=body['generation'],
+        root_provider_uuid=body['root_provider_uuid'],
+        parent_provider_uuid=body['parent_provider_uuid'])
 
 
 def parse_inventories(body):
     return {
         resource_class: Inventory(
-            total=inv['total'], reserved=inv.get('reserved', 0),
-            allocation_ratio=float(inv.get('allocation_ratio', 1.0)),
-            min_unit=inv.get('min_unit', 1), max_unit=inv.get('max_unit'),
-            step_size=inv.get('step_size', 1))
-        for resource_class, inv in (body.get('inventories') or {}).items()}
+            total=inv['total'], reserved=inv['reserved'],
+            allocation_ratio=float(inv['allocation_ratio']),
+            min_unit=inv['min_unit'], max_unit=inv['max_unit'],
+            step_size=inv['step_size'])
+        for resource_class, inv in body['inventories'].items()}
 
 
 def parse_provider_allocations(body):
     """GET /resource_providers/{uuid}/allocations -> {consumer: Allocation}"""
     return {
         consumer: Allocation(
-            resources=dict(alloc.get('resources') or {}),
+            resources=dict(alloc['resources']),
             consumer_generation=alloc.get('consumer_generation'))
-        for consumer, alloc in (body.get('allocations') or {}).items()}
+        for consumer, alloc in body['allocations'].items()}
 
 
 def parse_consumer_allocations(body):
     """GET /allocations/{consumer} -> {provider: Allocation}"""
     generation = body.get('consumer_generation')
     return {
-        provider: Allocation(resources=dict(alloc.get('resources') or {}),
+        provider: Allocation(resources=dict(alloc['resources']),
                              consumer_generation=generation)
-        for provider, alloc in (body.get('allocations') or {}).items()}
+        for provider, alloc in body['allocations'].items()}
 
 
 def parse_hypervisor(body):
     return Hypervisor(
         id=str(body['id']), hypervisor_hostname=body['hypervisor_hostname'],
-        host=(body.get('service') or {}).get('host'),
-        state=body.get('state'), status=body.get('status'),
-        hypervisor_type=body.get('hypervisor_type'),
-        vcpus_used=body.get('vcpus_used'),
-        memory_mb_used=body.get('memory_mb_used'),
-        local_gb_used=body.get('local_gb_used'),
-        running_vms=body.get('running_vms'))
-
-
-def _int_or_zero(value):
-    # Before 2.75 Nova shows a flavor without swap as swap "".
-    return int(value) if value not in (None, '') else 0
+        host=body['service']['host'],
+        state=body['state'], status=body['status'],
+        hypervisor_type=body['hypervisor_type'],
+        vcpus_used=body['vcpus_used'],
+        memory_mb_used=body['memory_mb_used'],
+        local_gb_used=body['local_gb_used'],
+        running_vms=body['running_vms'])
 
 
 def parse_flavor(body):
-    if not body or 'vcpus' not in body:
-        # Down-cell servers, or a flavor removed from the instance record.
+    """The flavor a server embeds (2.47+); None for a down cell's server."""
+    if body is None:
         return None
     return Flavor(
-        vcpus=_int_or_zero(body.get('vcpus')),
-        ram=_int_or_zero(body.get('ram')),
-        disk=_int_or_zero(body.get('disk')),
-        ephemeral=_int_or_zero(body.get('ephemeral')),
-        swap=_int_or_zero(body.get('swap')),
-        original_name=body.get('original_name'),
+        vcpus=body['vcpus'], ram=body['ram'], disk=body['disk'],
+        ephemeral=body['ephemeral'], swap=body['swap'],
+        original_name=body['original_name'],
+        # Only shown to those whom policy lets see extra specs.
         extra_specs=dict(body.get('extra_specs') or {}))
 
 
 def parse_server(body):
+    # A server of a down cell (status UNKNOWN) has only its id and status.
     return Server(
         id=body['id'], name=body.get('name'),
-        status=body.get('status') or 'UNKNOWN',
+        status=body['status'],
         vm_state=body.get('OS-EXT-STS:vm_state'),
         task_state=body.get('OS-EXT-STS:task_state'),
         host=body.get('OS-EXT-SRV-ATTR:host'),
@@ -292,7 +287,8 @@ def parse_server(body):
         # A volume-backed server shows image "" (Nova drops its root disk
         # from the DISK_GB it allocates).
         volume_backed=not body.get('image'),
-        project_id=body.get('tenant_id'))
+        project_id=body.get('tenant_id'),
+        fault=(body.get('fault') or {}).get('message'))
 
 
 def parse_time(value):
@@ -308,23 +304,24 @@ def parse_time(value):
 def parse_migration(body):
     return Migration(
         uuid=body['uuid'], instance_uuid=body['instance_uuid'],
-        status=body.get('status') or '',
-        migration_type=body.get('migration_type'),
-        source_compute=body.get('source_compute'),
-        dest_compute=body.get('dest_compute'),
-        source_node=body.get('source_node'),
-        dest_node=body.get('dest_node'), id=body.get('id'),
-        updated_at=parse_time(body.get('updated_at') or
-                              body.get('created_at')))
+        status=body['status'],
+        migration_type=body['migration_type'],
+        source_compute=body['source_compute'],
+        dest_compute=body['dest_compute'],
+        source_node=body['source_node'],
+        dest_node=body['dest_node'], id=body['id'],
+        # updated_at is null until the migration first changes.
+        updated_at=parse_time(body['updated_at'] or body['created_at']))
 
 
 def parse_service(body):
     return ComputeService(
-        id=str(body['id']), host=body['host'], state=body.get('state'),
-        status=body.get('status'),
-        forced_down=bool(body.get('forced_down')),
-        binary=body.get('binary') or 'nova-compute',
-        updated_at=parse_time(body.get('updated_at')))
+        id=str(body['id']), host=body['host'], state=body['state'],
+        status=body['status'],
+        forced_down=body['forced_down'],
+        binary=body['binary'],
+        updated_at=parse_time(body['updated_at']),
+        zone=body['zone'])
 
 
 # -- reading -----------------------------------------------------------------
@@ -340,9 +337,6 @@ class _Collector:
         self.snapshot = Snapshot(scope=scope, inventories_read=inventories)
         self.migrations_complete = False
         self.consumers_read = set()
-
-    def placement(self, path):
-        return self.reader.get('placement', path, PLACEMENT_MICROVERSION)
 
     def parallel(self, function, items, report_progress=False):
         """{item: function(item)} with the calls run on the pool."""
@@ -365,14 +359,14 @@ class _Collector:
     def read_providers(self):
         # One request each, whatever the scope: scope filtering of the tree
         # happens here rather than with a query per host.
-        body = self.placement('/resource_providers')
+        body = api.get(self.reader, api.RESOURCE_PROVIDERS)
         self.snapshot.providers = {
             p.uuid: p for p in map(parse_provider,
-                                   body.get('resource_providers') or [])}
-        body = self.placement(reader_mod.with_query(
-            '/resource_providers', {'required': COMPUTE_NODE_TRAIT}))
+                                   body['resource_providers'])}
+        body = api.get(self.reader, api.RESOURCE_PROVIDERS,
+                       {'required': COMPUTE_NODE_TRAIT})
         self.snapshot.compute_node_providers = frozenset(
-            rp['uuid'] for rp in body.get('resource_providers') or [])
+            rp['uuid'] for rp in body['resource_providers'])
 
     def providers_to_read_whole(self):
         snapshot = self.snapshot
@@ -396,11 +390,9 @@ class _Collector:
     def read_provider(self, uuid):
         inventories = {}
         if self.snapshot.inventories_read:
-            inventories = parse_inventories(self.placement(
-                '/resource_providers/%s/inventories' % uuid))
-        allocations = self.placement(
-            '/resource_providers/%s/allocations' % uuid)
-        return inventories, parse_provider_allocations(allocations)
+            inventories = parse_inventories(api.get(
+                self.reader, api.PROVIDER_INVENTORIES, uuid=uuid))
+        return inventories, read_provider_allocations(self.reader, uuid)
 
     def read_whole_providers(self, uuids):
         snapshot = self.snapshot
@@ -425,8 +417,7 @@ class _Collector:
         """Merge GET /allocations/{consumer} of each consumer not yet read."""
         consumers = [c for c in consumers if c not in self.consumers_read]
         read = self.parallel(
-            lambda c: parse_consumer_allocations(
-                self.placement('/allocations/%s' % c)), consumers)
+            lambda c: read_consumer_allocations(self.reader, c), consumers)
         for consumer, by_provider in read.items():
             for provider, allocation in by_provider.items():
                 self.snapshot.allocations.setdefault(
@@ -437,20 +428,13 @@ class _Collector:
 
     def start_hypervisors_and_services(self):
         """Start reading both small Nova lists; returns a function to wait."""
-        hypervisors = self.pool.submit(
-            reader_mod.get_all, self.reader, 'compute',
-            '/os-hypervisors/detail', 'hypervisors',
-            HYPERVISORS_MICROVERSION)
-        services = self.pool.submit(
-            self.reader.get, 'compute',
-            '/os-services?binary=nova-compute', SERVICES_MICROVERSION)
+        hypervisors = self.pool.submit(read_hypervisors, self.reader)
+        services = self.pool.submit(read_compute_services, self.reader)
 
         def wait():
             self.snapshot.hypervisors = {
-                h.id: h for h in map(parse_hypervisor, hypervisors.result())}
-            self.snapshot.services = {
-                s.id: s for s in map(parse_service,
-                                     services.result().get('services') or [])}
+                h.id: h for h in hypervisors.result()}
+            self.snapshot.services = {s.id: s for s in services.result()}
         return wait
 
     def check_hosts(self):
@@ -463,23 +447,13 @@ class _Collector:
             raise UnknownHosts(self.scope.hosts - known, known)
 
     def list_servers(self, params):
-        params = dict(params, all_tenants='1')
-        return [parse_server(s) for s in reader_mod.get_all(
-            self.reader, 'compute', '/servers/detail', 'servers',
-            SERVERS_MICROVERSION, params)]
+        return read_servers(self.reader, params)
 
     def show_server(self, server_id):
-        try:
-            body = self.reader.get('compute', '/servers/%s' % server_id,
-                                   SERVERS_MICROVERSION)
-        except reader_mod.ResourceNotFound:
-            return None
-        return parse_server(body['server'])
+        return show_server(self.reader, server_id)
 
     def list_migrations(self, params):
-        return [parse_migration(m) for m in reader_mod.get_all(
-            self.reader, 'compute', '/os-migrations', 'migrations',
-            MIGRATIONS_MICROVERSION, params)]
+        return read_migrations(self.reader, params)
 
     def read_servers_and_migrations(self):
         scope = self.scope
@@ -550,6 +524,52 @@ class _Collector:
         consumers |= {m.uuid for m in snapshot.migrations.values()
                       if m.instance_uuid in scoped_servers}
         self.read_consumers(sorted(consumers))
+
+
+# -- reads the tests share with the audit ------------------------------------
+
+def read_hypervisors(reader):
+    return [parse_hypervisor(h) for h in api.get_all(reader, api.HYPERVISORS)]
+
+
+def read_servers(reader, params=None):
+    """Servers of every project (filtered by ``params``)."""
+    return [parse_server(s) for s in api.get_all(
+        reader, api.SERVERS, dict(params or {}, all_tenants='1'))]
+
+
+def read_compute_services(reader, host=None):
+    params = {'binary': 'nova-compute'}
+    if host:
+        params['host'] = host
+    return [parse_service(s) for s in api.get(
+        reader, api.COMPUTE_SERVICES, params)['services']]
+
+
+def read_migrations(reader, params=None):
+    return [parse_migration(m) for m in api.get_all(
+        reader, api.MIGRATIONS, params)]
+
+
+def show_server(reader, server_id):
+    """The server, or None once Nova no longer knows it."""
+    try:
+        body = api.get(reader, api.SERVER, server_id=server_id)
+    except reader_mod.ResourceNotFound:
+        return None
+    return parse_server(body['server'])
+
+
+def read_consumer_allocations(reader, consumer):
+    """{provider uuid: Allocation} of one consumer."""
+    return parse_consumer_allocations(api.get(
+        reader, api.CONSUMER_ALLOCATIONS, consumer=consumer))
+
+
+def read_provider_allocations(reader, provider):
+    """{consumer uuid: Allocation} on one provider."""
+    return parse_provider_allocations(api.get(
+        reader, api.PROVIDER_ALLOCATIONS, uuid=provider))
 
 
 def _sum_resources(allocations):

@@ -23,6 +23,11 @@ FIXTURES = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'fixtures', 'audit')
 
 
+def fixture_names():
+    return sorted(name[:-len('.json')] for name in os.listdir(FIXTURES)
+                  if name.endswith('.json'))
+
+
 def load(name):
     """A recorded fixture: description, notes and responses by request."""
     with open(os.path.join(FIXTURES, '%s.json' % name)) as source:
