@@ -12,9 +12,11 @@
 
 """The checks: one function per finding kind, Snapshot -> [Finding].
 
-Finding kinds are public API (JSON output, tests, doc/audit.rst): never
-rename one. Each check takes an optional Lookups so that run_checks builds
-the shared indexes once per snapshot.
+Each check is registered once with ``finding_kind``, which names its kind,
+severity and what it needs from a snapshot; the list of kinds, the report
+order and what a read may skip all derive from that registry. Finding kinds
+are public API (JSON output, tests, doc/audit.rst): never rename one.
+run_checks builds the shared Lookups once per snapshot for every check.
 """
 
 import dataclasses
@@ -59,8 +61,44 @@ class Finding:
         return dataclasses.asdict(self)
 
 
-def _lookups(snapshot, lookups):
-    return lookups if lookups is not None else lookups_mod.Lookups(snapshot)
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """A finding kind: its name (public API), severity, check and needs.
+
+    ``needs`` names the optional parts of a snapshot the check compares
+    against (today only 'inventories'), so that a read for other kinds can
+    skip them.
+    """
+
+    name: str
+    severity: str
+    check: typing.Callable
+    needs: frozenset = frozenset()
+
+    def finding(self, **fields):
+        """A Finding of this kind, at this kind's severity."""
+        return Finding(kind=self.name, severity=self.severity, **fields)
+
+
+#: Finding kind -> Kind, in report order (the order they are registered).
+CHECKS = {}
+
+#: What a snapshot may be read without; see collect(inventories=).
+INVENTORIES = 'inventories'
+
+
+def finding_kind(name, severity, needs=()):
+    """Register the decorated check as the one finding ``name``.
+
+    The check is called as check(snapshot, lookups, kind) and returns the
+    list of kind.finding(...) it found.
+    """
+    def register(check):
+        if name in CHECKS:
+            raise ValueError('finding kind %s registered twice' % name)
+        CHECKS[name] = Kind(name, severity, check, frozenset(needs))
+        return check
+    return register
 
 
 def _format_resources(resources_by_class):
@@ -86,9 +124,9 @@ def _heal_command(server_id, force=False):
 
 # -- Placement consumers ----------------------------------------------------
 
-def check_orphan_allocation(snapshot, lookups=None):
+@finding_kind('orphan_allocation', ERROR)
+def check_orphan_allocation(snapshot, lk, kind):
     """A consumer on a compute provider with no server or move behind it."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for provider in sorted(snapshot.allocations):
         if not lk.is_compute_provider(provider):
@@ -111,8 +149,7 @@ def check_orphan_allocation(snapshot, lookups=None):
             else:
                 why = 'is neither a server nor a migration'
                 remedy = _delete_command(consumer)
-            findings.append(Finding(
-                kind='orphan_allocation', severity=ERROR,
+            findings.append(kind.finding(
                 host=lk.host_of_provider(provider), provider=provider,
                 consumer=consumer, resource_class=None, expected={},
                 actual=dict(allocation.resources),
@@ -123,34 +160,6 @@ def check_orphan_allocation(snapshot, lookups=None):
     return findings
 
 
-def check_stale_migration_allocation(snapshot, lookups=None):
-    """A finished migration whose uuid still holds allocations."""
-    lk = _lookups(snapshot, lookups)
-    findings = []
-    for uuid, migration in sorted(snapshot.migrations.items()):
-        server = snapshot.servers.get(migration.instance_uuid)
-        if (lookups_mod.migration_in_progress(migration) or
-                (server and not lookups_mod.server_is_settled(server))):
-            # A revert marks its migration reverted before the compute
-            # moves the allocations back; the server's task says so.
-            continue
-        for provider, allocation in sorted(
-                lk.allocations_by_consumer.get(uuid, {}).items()):
-            findings.append(Finding(
-                kind='stale_migration_allocation', severity=ERROR,
-                host=lk.host_of_provider(provider), provider=provider,
-                consumer=uuid, resource_class=None, expected={},
-                actual=dict(allocation.resources),
-                explanation='%s migration %s of server %s ended (%s) but '
-                            'still holds %s on %s' % (
-                                migration.migration_type, uuid,
-                                migration.instance_uuid, migration.status,
-                                _format_resources(allocation.resources),
-                                lk.provider_label(provider)),
-                remedy=_delete_command(uuid)))
-    return findings
-
-
 # -- servers ------------------------------------------------------------------
 
 def _settled_servers(snapshot):
@@ -158,9 +167,9 @@ def _settled_servers(snapshot):
             if lookups_mod.server_is_settled(server)]
 
 
-def check_missing_allocation(snapshot, lookups=None):
+@finding_kind('missing_allocation', ERROR)
+def check_missing_allocation(snapshot, lk, kind):
     """A server on a host that holds no allocation at all."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for server in _settled_servers(snapshot):
         if (lookups_mod.server_holds_no_host(server) or
@@ -168,8 +177,8 @@ def check_missing_allocation(snapshot, lookups=None):
             continue
         expected = (resources.expected_resources(
             server.flavor, server.volume_backed) if server.flavor else None)
-        findings.append(Finding(
-            kind='missing_allocation', severity=ERROR, host=server.host,
+        findings.append(kind.finding(
+            host=server.host,
             provider=lk.node_root(server.node), consumer=server.id,
             resource_class=None, expected=expected, actual={},
             explanation='server %s (%s) is %s on %s but holds no allocation '
@@ -191,9 +200,9 @@ def _allocated_on_tree(lk, server_id, root):
     return allocated
 
 
-def check_allocation_mismatch(snapshot, lookups=None):
+@finding_kind('allocation_mismatch', ERROR)
+def check_allocation_mismatch(snapshot, lk, kind):
     """A server's allocation on its node differs from its flavor."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for server in _settled_servers(snapshot):
         root = lk.node_root(server.node)
@@ -211,8 +220,8 @@ def check_allocation_mismatch(snapshot, lookups=None):
             have = allocated.get(resource_class, 0)
             if want == have:
                 continue
-            findings.append(Finding(
-                kind='allocation_mismatch', severity=ERROR, host=server.host,
+            findings.append(kind.finding(
+                host=server.host,
                 provider=root, consumer=server.id,
                 resource_class=resource_class, expected=want, actual=have,
                 explanation='server %s (%s) with flavor %s should hold '
@@ -224,9 +233,9 @@ def check_allocation_mismatch(snapshot, lookups=None):
     return findings
 
 
-def check_wrong_provider(snapshot, lookups=None):
+@finding_kind('wrong_provider', ERROR)
+def check_wrong_provider(snapshot, lk, kind):
     """A server's allocation on a compute node other than its own."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for server in _settled_servers(snapshot):
         held = lk.allocations_by_consumer.get(server.id, {})
@@ -253,8 +262,7 @@ def check_wrong_provider(snapshot, lookups=None):
                 remedy = _unset_command(provider, server.id)
                 if not holds_on_own_node:
                     remedy += ' && ' + _heal_command(server.id)
-            findings.append(Finding(
-                kind='wrong_provider', severity=ERROR,
+            findings.append(kind.finding(
                 host=lk.host_of_provider(provider), provider=provider,
                 consumer=server.id, resource_class=None,
                 expected=lk.node_root(server.node),
@@ -263,6 +271,35 @@ def check_wrong_provider(snapshot, lookups=None):
                     where, _format_resources(allocation.resources),
                     lk.provider_label(provider)),
                 remedy=remedy))
+    return findings
+
+
+# -- moves --------------------------------------------------------------------
+
+@finding_kind('stale_migration_allocation', ERROR)
+def check_stale_migration_allocation(snapshot, lk, kind):
+    """A finished migration whose uuid still holds allocations."""
+    findings = []
+    for uuid, migration in sorted(snapshot.migrations.items()):
+        server = snapshot.servers.get(migration.instance_uuid)
+        if (lookups_mod.migration_in_progress(migration) or
+                (server and not lookups_mod.server_is_settled(server))):
+            # A revert marks its migration reverted before the compute
+            # moves the allocations back; the server's task says so.
+            continue
+        for provider, allocation in sorted(
+                lk.allocations_by_consumer.get(uuid, {}).items()):
+            findings.append(kind.finding(
+                host=lk.host_of_provider(provider), provider=provider,
+                consumer=uuid, resource_class=None, expected={},
+                actual=dict(allocation.resources),
+                explanation='%s migration %s of server %s ended (%s) but '
+                            'still holds %s on %s' % (
+                                migration.migration_type, uuid,
+                                migration.instance_uuid, migration.status,
+                                _format_resources(allocation.resources),
+                                lk.provider_label(provider)),
+                remedy=_delete_command(uuid)))
     return findings
 
 
@@ -301,9 +338,9 @@ def _disk_rounding_slack(lk, hypervisor, reserved):
     return slack + (1 if reserved else 0)
 
 
-def check_usage_mismatch(snapshot, lookups=None):
+@finding_kind('usage_mismatch', WARNING, needs=(INVENTORIES,))
+def check_usage_mismatch(snapshot, lk, kind):
     """os-hypervisors *_used minus reserved differs from Placement usage."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for hypervisor in _hypervisors_to_compare(snapshot, lk):
         root = hypervisor.id
@@ -323,8 +360,7 @@ def check_usage_mismatch(snapshot, lookups=None):
                      if label == resources.DISK_GB else 0)
             if 0 <= placement_used - nova_used <= slack:
                 continue
-            findings.append(Finding(
-                kind='usage_mismatch', severity=WARNING,
+            findings.append(kind.finding(
                 host=hypervisor.host, provider=root, consumer=None,
                 resource_class=label, expected=placement_used,
                 actual=nova_used,
@@ -338,9 +374,9 @@ def check_usage_mismatch(snapshot, lookups=None):
     return findings
 
 
-def check_running_vms_mismatch(snapshot, lookups=None):
+@finding_kind('running_vms_mismatch', WARNING)
+def check_running_vms_mismatch(snapshot, lk, kind):
     """os-hypervisors running_vms differs from the servers on the node."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for hypervisor in _hypervisors_to_compare(snapshot, lk):
         if (hypervisor.running_vms is None or
@@ -350,8 +386,7 @@ def check_running_vms_mismatch(snapshot, lookups=None):
         counted = len(lk.counted_servers(hypervisor))
         if counted == hypervisor.running_vms:
             continue
-        findings.append(Finding(
-            kind='running_vms_mismatch', severity=WARNING,
+        findings.append(kind.finding(
             host=hypervisor.host, provider=hypervisor.id, consumer=None,
             resource_class=None, expected=counted,
             actual=hypervisor.running_vms,
@@ -364,9 +399,9 @@ def check_running_vms_mismatch(snapshot, lookups=None):
     return findings
 
 
-def check_over_capacity(snapshot, lookups=None):
+@finding_kind('over_capacity', ERROR, needs=(INVENTORIES,))
+def check_over_capacity(snapshot, lk, kind):
     """Usage above (total - reserved) x allocation_ratio."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for provider in sorted(snapshot.whole_providers):
         usage = snapshot.usages.get(provider, {})
@@ -375,8 +410,7 @@ def check_over_capacity(snapshot, lookups=None):
             used = usage.get(resource_class, 0)
             if used <= inventory.capacity:
                 continue
-            findings.append(Finding(
-                kind='over_capacity', severity=ERROR,
+            findings.append(kind.finding(
                 host=lk.host_of_provider(provider), provider=provider,
                 consumer=None, resource_class=resource_class,
                 expected=inventory.capacity, actual=used,
@@ -391,9 +425,9 @@ def check_over_capacity(snapshot, lookups=None):
     return findings
 
 
-def check_provider_without_compute_node(snapshot, lookups=None):
+@finding_kind('provider_without_compute_node', ERROR)
+def check_provider_without_compute_node(snapshot, lk, kind):
     """A compute node provider whose compute node no longer exists."""
-    lk = _lookups(snapshot, lookups)
     findings = []
     for uuid in sorted(snapshot.compute_node_providers):
         if uuid in snapshot.hypervisors or uuid not in snapshot.providers:
@@ -404,8 +438,7 @@ def check_provider_without_compute_node(snapshot, lookups=None):
             for consumer in snapshot.allocations.get(p.uuid, {})})
         holding = ('; %d consumer(s) still hold allocations on it, remove '
                    'them first' % len(consumers) if consumers else '')
-        findings.append(Finding(
-            kind='provider_without_compute_node', severity=ERROR,
+        findings.append(kind.finding(
             host=lk.host_of_provider(uuid), provider=uuid, consumer=None,
             resource_class=None, expected=None, actual=uuid,
             explanation='provider %s has the COMPUTE_NODE trait but no '
@@ -415,14 +448,14 @@ def check_provider_without_compute_node(snapshot, lookups=None):
     return findings
 
 
-def check_compute_node_without_provider(snapshot, lookups=None):
+@finding_kind('compute_node_without_provider', ERROR)
+def check_compute_node_without_provider(snapshot, lk, kind):
     """A hypervisor with no resource provider of its uuid."""
     findings = []
     for uuid, hypervisor in sorted(snapshot.hypervisors.items()):
         if uuid in snapshot.providers:
             continue
-        findings.append(Finding(
-            kind='compute_node_without_provider', severity=ERROR,
+        findings.append(kind.finding(
             host=hypervisor.host, provider=uuid, consumer=None,
             resource_class=None, expected=uuid, actual=None,
             explanation='hypervisor %s (%s) has no resource provider, so '
@@ -433,7 +466,8 @@ def check_compute_node_without_provider(snapshot, lookups=None):
     return findings
 
 
-def check_forced_down_service(snapshot, lookups=None):
+@finding_kind('forced_down_service', WARNING)
+def check_forced_down_service(snapshot, lk, kind):
     """A compute service left forced down."""
     findings = []
     for _, service in sorted(snapshot.services.items()):
@@ -441,8 +475,8 @@ def check_forced_down_service(snapshot, lookups=None):
             continue
         nodes = [h for h in snapshot.hypervisors.values()
                  if h.host == service.host]
-        findings.append(Finding(
-            kind='forced_down_service', severity=WARNING, host=service.host,
+        findings.append(kind.finding(
+            host=service.host,
             provider=nodes[0].id if len(nodes) == 1 else None,
             consumer=None, resource_class=None, expected=False,
             actual=True,
@@ -455,26 +489,12 @@ def check_forced_down_service(snapshot, lookups=None):
     return findings
 
 
-#: Finding kind -> check, in report order. Kinds are public API.
-CHECKS = {
-    'orphan_allocation': check_orphan_allocation,
-    'missing_allocation': check_missing_allocation,
-    'allocation_mismatch': check_allocation_mismatch,
-    'wrong_provider': check_wrong_provider,
-    'stale_migration_allocation': check_stale_migration_allocation,
-    'usage_mismatch': check_usage_mismatch,
-    'running_vms_mismatch': check_running_vms_mismatch,
-    'over_capacity': check_over_capacity,
-    'provider_without_compute_node': check_provider_without_compute_node,
-    'compute_node_without_provider': check_compute_node_without_provider,
-    'forced_down_service': check_forced_down_service,
-}
-
 KINDS = tuple(CHECKS)
 
 #: The kinds that compare against inventories (total, reserved, ratio): a
 #: snapshot read for other kinds skips a GET a provider.
-INVENTORY_KINDS = frozenset({'usage_mismatch', 'over_capacity'})
+INVENTORY_KINDS = frozenset(
+    name for name, kind in CHECKS.items() if INVENTORIES in kind.needs)
 
 
 class UnknownKind(ValueError):
@@ -510,7 +530,8 @@ def run_checks(snapshot, kinds=None):
             ', '.join(sorted(inventory_kinds))))
     lk = lookups_mod.Lookups(snapshot)
     findings = []
-    for kind in kinds:
-        findings.extend(f for f in CHECKS[kind](snapshot, lk)
+    for name in kinds:
+        kind = CHECKS[name]
+        findings.extend(f for f in kind.check(snapshot, lk, kind)
                         if lk.reports(f))
     return findings

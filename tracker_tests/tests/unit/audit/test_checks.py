@@ -147,13 +147,19 @@ class TestDerivedFindings(testtools.TestCase):
         self.assertEqual('running_vms_mismatch', findings[0].kind)
 
     def _migration_touching_compute1(self, updated_at):
-        self.reader.body('compute', '/os-migrations')['migrations'].append({
+        # A migration recorded elsewhere, moved onto this recording's
+        # server and compute1.
+        migration = fakes.load('verify_resize')['responses'][
+            'compute /os-migrations']['body']['migrations'][0]
+        migration.update({
             'id': 98, 'uuid': '5a0c1a43-9f8e-4d8c-a3f5-2b3c7e9e0d21',
             'instance_uuid': self.reader.notes['server'],
             'status': 'confirmed', 'migration_type': 'resize',
             'source_compute': 'compute1', 'dest_compute': 'compute1',
             'source_node': 'compute1', 'dest_node': 'compute1',
             'created_at': updated_at, 'updated_at': updated_at})
+        self.reader.body('compute', '/os-migrations')['migrations'].append(
+            migration)
 
     def _newest_heartbeat(self):
         return max(s['updated_at'] for s in self.reader.body(
