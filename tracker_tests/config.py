@@ -136,6 +136,14 @@ TrackerGroup = [
                     'from it running for about 5 s, long enough to abort '
                     'or force-complete it '
                     '(nova.virt.fake.FakeLiveMigrateDriver).'),
+    cfg.IntOpt('host_lock_timeout',
+               default=900, min=1,
+               help='Seconds a test that disturbs compute hosts (stops, '
+                    'kills, disables or fills them) waits for the hosts it '
+                    'needs: for other tests to release their locks on '
+                    'them, and for other tests\' servers and moves to '
+                    'leave a host it took. One other test\'s lifetime is '
+                    'usually enough.'),
     cfg.IntOpt('command_timeout',
                default=120, min=1,
                help='Seconds a service control command may run.'),

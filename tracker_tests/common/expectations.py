@@ -15,38 +15,27 @@ Kept apart from the tempest base class so that unit tests can run it over
 recorded payloads; the base class turns the results into failures.
 """
 
-from tracker_tests.audit import reader as reader_mod
-
-#: os-hypervisors' id is the compute node's uuid, which is also its
-#: resource provider's uuid, from 2.53 on.
-HYPERVISOR_UUID_MICROVERSION = '2.53'
+from tracker_tests.audit import snapshot
 
 
 def providers_by_host(reader):
-    """{compute host: resource provider uuid of its node}."""
-    hypervisors = reader_mod.get_all(
-        reader, 'compute', '/os-hypervisors/detail', 'hypervisors',
-        HYPERVISOR_UUID_MICROVERSION)
+    """{compute host: resource provider uuids of its nodes}."""
     by_host = {}
-    for hypervisor in hypervisors:
-        by_host.setdefault(hypervisor['service']['host'], []).append(
-            hypervisor['id'])
+    for hypervisor in snapshot.read_hypervisors(reader):
+        by_host.setdefault(hypervisor.host, []).append(hypervisor.id)
     return by_host
 
 
 def consumer_allocations(reader, consumer):
     """{provider uuid: {resource class: amount}} held by ``consumer``."""
-    body = reader.get('placement', '/allocations/%s' % consumer)
-    return {provider: held['resources']
-            for provider, held in body.get('allocations', {}).items()}
+    return {provider: allocation.resources for provider, allocation in
+            snapshot.read_consumer_allocations(reader, consumer).items()}
 
 
 def provider_allocations(reader, provider):
     """{consumer uuid: {resource class: amount}} on ``provider``."""
-    body = reader.get('placement',
-                      '/resource_providers/%s/allocations' % provider)
-    return {consumer: held['resources']
-            for consumer, held in body['allocations'].items()}
+    return {consumer: allocation.resources for consumer, allocation in
+            snapshot.read_provider_allocations(reader, provider).items()}
 
 
 def allocation_problems(consumer, expected, actual, label=str):

@@ -9,51 +9,127 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Waiters tempest does not have: migrations, service state, consistency."""
+"""Every wait of the tests, on one polling loop.
 
-import collections
+Each waiter reads through the audit's reader (so every answer is validated
+against its microversion's schema) and fails with what it awaited and the
+last state it saw, as tempest's waiters do. ``sleep`` and ``clock`` are
+injectable so that unit tests drive the timing without waiting.
+"""
+
 import time
 
 from tempest.lib import exceptions as lib_exc
 
 from tracker_tests.audit import lookups
-from tracker_tests.audit import reader as reader_mod
 from tracker_tests.audit import settle
+from tracker_tests.audit import snapshot
+from tracker_tests.common import messages
 
-#: os-migrations with the migration uuid (the source side's consumer).
-MIGRATIONS_MICROVERSION = '2.59'
-#: os-services with forced_down and uuids as ids.
-SERVICES_MICROVERSION = '2.53'
+#: Server statuses a wait for another status gives up on at once.
+FAILED_SERVER_STATUSES = frozenset({'ERROR'})
 
 
-def poll(condition, timeout, interval, describe):
-    """Call ``condition`` until it returns a truthy value; return it.
+class Poller:
+    """Calls a condition until it holds or a timeout passes."""
 
-    On timeout raise TimeoutException with ``describe()``, which should say
-    what was awaited and what was last seen.
+    def __init__(self, timeout, interval, sleep=time.sleep,
+                 clock=time.monotonic):
+        self.timeout = timeout
+        self.interval = interval
+        self.sleep = sleep
+        self.clock = clock
+
+    def until(self, condition, describe):
+        """The first truthy result of ``condition()``.
+
+        On timeout raise TimeoutException with ``describe()``, which says
+        what was awaited and what was last seen. The condition is called
+        once more at the deadline, so a state reached during the last
+        sleep still counts.
+        """
+        deadline = self.clock() + self.timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            now = self.clock()
+            if now >= deadline:
+                raise lib_exc.TimeoutException(
+                    'after %g s: %s' % (self.timeout, describe()))
+            self.sleep(min(self.interval, deadline - now))
+
+
+class ServerFailed(lib_exc.TempestException):
+    message = 'server %(server_id)s went to %(status)s: %(fault)s'
+
+
+def wait_for_server_status(reader, poller, server_id, status,
+                           also=None):
+    """The server once in ``status`` (one or a tuple) with no task.
+
+    ``also``, if given, must hold too: a predicate of the Server, for
+    the fields Nova updates after the status. ERROR ends the wait with
+    ServerFailed unless ERROR is awaited: a server Nova gave up on never
+    reaches another status by itself.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise lib_exc.TimeoutException(
-                'after %d s: %s' % (timeout, describe()))
-        time.sleep(interval)
+    statuses = (status,) if isinstance(status, str) else tuple(status)
+    last = {}
+
+    def reached():
+        server = snapshot.show_server(reader, server_id)
+        if server is None:
+            raise lib_exc.NotFound('server %s is gone while waiting for %s'
+                                   % (server_id, '/'.join(statuses)))
+        last['server'] = server
+        if (server.status in statuses and server.task_state is None and
+                (also is None or also(server))):
+            return server
+        if server.status in FAILED_SERVER_STATUSES - set(statuses):
+            raise ServerFailed(server_id=server_id, status=server.status,
+                               fault=server.fault or 'no fault recorded')
+        return None
+
+    return poller.until(reached, lambda: (
+        'server %s did not reach %s; last seen %s' % (
+            server_id, '/'.join(statuses),
+            _server_state(last.get('server')))))
 
 
-def list_migrations(reader, server_id, migration_type=None):
-    params = {'instance_uuid': server_id}
-    if migration_type:
-        params['migration_type'] = migration_type
-    return reader_mod.get_all(reader, 'compute', '/os-migrations',
-                              'migrations', MIGRATIONS_MICROVERSION, params)
+def _server_state(server):
+    if server is None:
+        return 'nothing'
+    return 'status %s, task %s, host %s' % (
+        server.status, server.task_state, server.host)
 
 
-def wait_for_migration_status(reader, server_id, migration_type, statuses,
-                              timeout, interval):
-    """The newest migration of a server of one type, once in ``statuses``.
+def wait_for_server_gone(reader, poller, server_id):
+    """Wait until Nova no longer shows the server (its delete is done).
+
+    A server in ERROR stays in ERROR until its delete is done: that is
+    awaited here, not a failure.
+    """
+    last = {}
+
+    def gone():
+        last['server'] = snapshot.show_server(reader, server_id)
+        return last['server'] is None
+
+    poller.until(gone, lambda: 'server %s is still there: %s' % (
+        server_id, _server_state(last.get('server'))))
+
+
+def newest_migration(reader, server_id, migration_type):
+    """The server's newest migration of that type, or None."""
+    migrations = snapshot.read_migrations(
+        reader, {'instance_uuid': server_id,
+                 'migration_type': migration_type})
+    return max(migrations, key=lambda m: m.id) if migrations else None
+
+
+def wait_for_migration_status(reader, poller, server_id, migration_type,
+                              statuses):
+    """The server's newest migration of one type, once in ``statuses``.
 
     tempest has no such waiter; os-migrations filtered by instance_uuid and
     migration_type finds the one a move created.
@@ -62,83 +138,43 @@ def wait_for_migration_status(reader, server_id, migration_type, statuses,
                          else statuses)
     last = {}
 
-    def newest_in_status():
-        migrations = list_migrations(reader, server_id, migration_type)
-        if not migrations:
-            return None
-        newest = max(migrations, key=lambda m: m['id'])
-        last['migration'] = newest
-        return newest if newest['status'] in statuses else None
+    def in_status():
+        last['migration'] = newest_migration(reader, server_id,
+                                             migration_type)
+        migration = last['migration']
+        return migration if migration and migration.status in statuses \
+            else None
 
-    return poll(newest_in_status, timeout, interval, lambda: (
+    return poller.until(in_status, lambda: (
         '%s migration of server %s did not reach %s; last seen: %s' % (
             migration_type, server_id, '/'.join(sorted(statuses)),
-            last.get('migration', {}).get('status', 'no migration'))))
+            last['migration'].status if last.get('migration')
+            else 'no migration')))
 
 
 def compute_service(reader, host):
-    services = reader.get('compute', reader_mod.with_query(
-        '/os-services', {'binary': 'nova-compute', 'host': host}),
-        SERVICES_MICROVERSION)['services']
+    """The nova-compute service of ``host``; NotFound names the host."""
+    services = snapshot.read_compute_services(reader, host=host)
     if not services:
         raise lib_exc.NotFound('no nova-compute service on host %s' % host)
     return services[0]
 
 
-def wait_for_service_state(reader, host, state, timeout, interval):
-    """Wait until the nova-compute on ``host`` is reported up or down."""
+def wait_for_service_state(reader, poller, host, state):
+    """The nova-compute of ``host`` once reported ``state`` (up or down)."""
     last = {}
 
     def in_state():
-        service = compute_service(reader, host)
-        last['state'] = service['state']
-        return service if service['state'] == state else None
+        last['service'] = compute_service(reader, host)
+        return last['service'] if last['service'].state == state else None
 
-    return poll(in_state, timeout, interval, lambda: (
+    return poller.until(in_state, lambda: (
         'nova-compute on %s is still %s, expected %s' % (
-            host, last.get('state'), state)))
+            host, last['service'].state if last.get('service') else '?',
+            state)))
 
 
-def describe_finding(finding):
-    """A finding as the one line a failing test shows.
-
-    It names consumer, provider, resource class, expected and actual.
-    """
-    parts = [finding.kind]
-    if finding.consumer:
-        parts.append('consumer %s' % finding.consumer)
-    if finding.provider or finding.host:
-        parts.append('on provider %s (host %s)' % (
-            finding.provider, finding.host))
-    if finding.resource_class:
-        parts.append(finding.resource_class)
-    parts.append('expected %s, actual %s' % (finding.expected,
-                                             finding.actual))
-    return '%s: %s [remedy: %s]' % (
-        ' '.join(parts), finding.explanation, finding.remedy)
-
-
-def describe_findings(findings, limit=200):
-    """Findings as a failure message's lines, at most ``limit`` of them.
-
-    Past the limit the rest are counted by kind: a test's whole failure
-    message travels in one subunit packet, and a message of a few MB (a
-    few thousand findings) makes the test vanish from the results instead
-    of failing.
-    """
-    lines = ['  - %s %s' % (finding.severity, describe_finding(finding))
-             for finding in findings[:limit]]
-    rest = findings[limit:]
-    if rest:
-        counts = collections.Counter(finding.kind for finding in rest)
-        lines.append('  ... and %d more (%s); tracker-audit lists them all '
-                     'with their remedies' % (len(rest), ', '.join(
-                         '%d %s' % (count, kind)
-                         for kind, count in sorted(counts.items()))))
-    return lines
-
-
-def wait_until_consistent(reader, scope, timeout, interval, kinds=None,
+def wait_until_consistent(reader, poller, scope, kinds=None,
                           hosts_compared=()):
     """Poll the audit's checks over ``scope`` until they find nothing.
 
@@ -164,10 +200,10 @@ def wait_until_consistent(reader, scope, timeout, interval, kinds=None,
 
     def describe():
         lines = ['Placement and Nova still disagree:']
-        lines += describe_findings(last.get('findings', []))
+        lines += messages.finding_lines(last.get('findings', []))
         if last.get('unsettled'):
             lines.append('  - hosts never quiet or up long enough to '
                          'compare: %s' % ', '.join(last['unsettled']))
         return '\n'.join(lines)
 
-    return poll(consistent, timeout, interval, describe)
+    return poller.until(consistent, describe)

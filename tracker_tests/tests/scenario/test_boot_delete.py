@@ -20,15 +20,5 @@ class BootDeleteTest(base.TrackerTestBase):
     @decorators.attr(type='smoke')
     @decorators.idempotent_id('0b6a1f52-3c2e-4d55-9b8e-5f0f6a4c1d21')
     def test_boot_delete(self):
-        server = self.create_server()
-        host = self.host_of(server)
-
-        self.assert_allocations(server['id'], {host: self.flavor})
-        self.assert_usage_delta(host, self.flavor_resources(self.flavor))
-        self.assert_hypervisor_matches_placement(host)
-
-        self.delete_server(server['id'])
-
-        self.assert_no_allocations(server['id'])
-        self.assert_usage_delta(host, {})
-        self.assert_hypervisor_matches_placement(host)
+        server = self.boot_and_check_allocations()
+        self.delete_and_check_allocations(server.id, [server.host])

@@ -21,8 +21,6 @@ CONF = config.CONF
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.evacuate,
                       '[tracker-feature-enabled] evacuate is False')
-# It stops a compute service: no other test may use the cloud meanwhile.
-@decorators.serial
 class EvacuateTest(base.TrackerTestBase):
     """Evacuate from a stopped, forced-down compute.
 
@@ -35,29 +33,63 @@ class EvacuateTest(base.TrackerTestBase):
 
     @decorators.idempotent_id('8f3b49db-2a4c-4e6d-8f7a-8b9c0d1e2f37')
     def test_evacuate(self):
-        server = self.create_server()
-        source = self.host_of(server)
+        source, dest = self.pick_hosts(2)
+        server = self.create_server(host=source)
+        self.take_host(source)
 
         self.stop_compute(source)
         self.force_down(source)
-        self.admin_servers_client.evacuate_server(server['id'])
-        migration = self.wait_for_migration(server['id'], 'evacuation',
-                                            'done')
-        server = self.wait_for_server(server['id'], 'ACTIVE')
-        dest = self.host_of(server)
-        self.assertNotEqual(source, dest)
+        server, migration = self.evacuate_server(server.id, host=dest)
+        self.assertEqual(dest, server.host)
 
-        self.assert_allocations(server['id'], {source: self.flavor,
-                                               dest: self.flavor})
-        self.assert_no_allocations(migration['uuid'])
-        self.assert_usage_delta(dest, self.flavor_resources(self.flavor))
+        self.assert_allocations(server.id, {source: self.flavor,
+                                            dest: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_matches_flavors(dest, self.flavor)
         # The source is down: its figures are frozen, only dest compares.
         self.assert_hypervisor_matches_placement(dest)
 
         self.restore_compute(source)
-        self.wait_for_migration(server['id'], 'evacuation', 'completed')
+        self.wait_for_migration(server.id, 'evacuation', 'completed')
 
-        self.assert_allocations(server['id'], {dest: self.flavor})
+        self.assert_allocations(server.id, {dest: self.flavor})
         self.assert_usage_delta(source, {})
-        self.assert_usage_delta(dest, self.flavor_resources(self.flavor))
+        self.assert_usage_matches_flavors(dest, self.flavor)
         self.assert_hypervisor_matches_placement(source, dest)
+
+
+@testtools.skipUnless(CONF.tracker_feature_enabled.evacuate,
+                      '[tracker-feature-enabled] evacuate is False')
+class EvacuateWithoutTargetTest(base.FaultHostsTestBase):
+    """Evacuate when no other host can take the server.
+
+    It disables every other host of the source's zone, so it runs on the
+    isolated fault-injecting hosts, where no other test's server lands.
+    """
+
+    required_hosts = ('fault_healthy_host',)
+
+    @decorators.idempotent_id('385f6bc9-ced1-42e3-8f7a-8b9cadbecfd9')
+    def test_evacuate_without_target(self):
+        """The migration ends in error, the allocation stays on the source
+        only, and nothing leaks after the source restarts and the server
+        is deleted.
+        """
+        host = CONF.tracker.fault_healthy_host
+        zone = self.lock_hosts(*self.zone_hosts(host))
+        server = self.boot(host=host)
+        for other in zone:
+            if other != host:
+                self.set_compute_enabled(other, False)
+        self.stop_compute(host)
+        self.force_down(host)
+        migration = self.expect_refused_or_failed(
+            lambda: self.admin_servers_client.evacuate_server(server.id),
+            server.id, 'evacuation')
+        self.assertEqual(host, self.show_server(server.id).host)
+        self.assert_allocations(server.id, {host: self.fault_flavor})
+        if migration:
+            self.assert_no_allocations(migration.uuid)
+        self.restore_compute(host)
+        self.assert_allocations(server.id, {host: self.fault_flavor})
+        self.delete_and_check_allocations(server.id, [host])

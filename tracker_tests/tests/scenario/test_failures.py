@@ -23,7 +23,9 @@ from tempest.lib import decorators
 from tempest.lib import exceptions as lib_exc
 
 from tracker_tests.common import expectations
+from tracker_tests.common import messages
 from tracker_tests.tests import base
+from tracker_tests.tests import server_actions
 
 CONF = config.CONF
 
@@ -41,35 +43,27 @@ class _FailureTest(base.TrackerTestBase):
         return self.create_flavor(ram=self.flavor['ram'], vcpus=1,
                                   disk=HUGE_DISK_GB)
 
-    def other_host(self, host):
-        others = [h for h in self.compute_hosts(beside=host)
-                  if h != host]
-        if not others:
-            self.skipTest('no other enabled compute beside %s' % host)
-        return others[0]
-
-    def expect_refused_or_failed(self, action, server_id, migration_type):
-        """Run a move that must not happen.
-
-        Nova refuses it at the API (4xx) or records a migration that ends
-        in 'error' or 'failed'; returns that migration, or None.
-        """
-        try:
-            action()
-        except (lib_exc.BadRequest, lib_exc.Conflict) as exc:
-            self.addDetail('refused', content.text_content(
-                str(exc)))
-            return None
-        return self.wait_for_migration(server_id, migration_type,
-                                       ('error', 'failed'))
+    def disabled_host_beside(self, host):
+        """Another host, locked by this test and disabled."""
+        target, = self.pick_hosts(
+            1, [h for h in self.regular_hosts() if h != host])
+        self.set_compute_enabled(target, False)
+        return target
 
     def assert_still_on(self, server_id, host):
         """The server is ACTIVE on ``host`` with its flavor there only."""
         server = self.wait_for_server(server_id, 'ACTIVE')
-        self.assertEqual(host, self.host_of(server))
+        self.assertEqual(host, server.host)
         self.assert_allocations(server_id, {host: self.flavor})
-        self.assert_usage_delta(host, self.flavor_resources(self.flavor))
+        self.assert_usage_matches_flavors(host, self.flavor)
         self.assert_hypervisor_matches_placement(host)
+
+    def assert_move_left_nothing(self, migration):
+        """A refused move recorded nothing, or a migration holding
+        nothing.
+        """
+        if migration:
+            self.assert_no_allocations(migration.uuid)
 
 
 class ApiFailureTest(_FailureTest):
@@ -80,10 +74,9 @@ class ApiFailureTest(_FailureTest):
         """Boot a flavor no host fits: ERROR, no host, no allocation."""
         server = self.create_server(flavor=self.huge_flavor(),
                                     wait_until='ERROR')
-        self.assertIsNone(self.host_of(server))
-        self.assert_no_allocations(server['id'])
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
+        self.assertIsNone(server.host)
+        self.assert_no_allocations(server.id)
+        self.delete_and_check_allocations(server.id, [])
         self.assert_no_usage_change()
 
     @decorators.idempotent_id('c1e8f4b2-5d6a-4b7c-9e0f-1a2b3c4d5e62')
@@ -92,14 +85,13 @@ class ApiFailureTest(_FailureTest):
         the migration ends in error holding nothing.
         """
         server = self.create_server()
-        host = self.host_of(server)
+        huge = self.huge_flavor()
         migration = self.expect_refused_or_failed(
-            lambda: self.admin_servers_client.resize_server(
-                server['id'], self.huge_flavor()['id']),
-            server['id'], 'resize')
-        self.assert_still_on(server['id'], host)
-        if migration:
-            self.assert_no_allocations(migration['uuid'])
+            lambda: self.admin_servers_client.resize_server(server.id,
+                                                            huge['id']),
+            server.id, 'resize')
+        self.assert_still_on(server.id, server.host)
+        self.assert_move_left_nothing(migration)
 
     @decorators.idempotent_id('d2f905c3-6e7b-4c8d-8f1a-2b3c4d5e6f73')
     def test_cold_migrate_to_disabled_host(self):
@@ -107,17 +99,14 @@ class ApiFailureTest(_FailureTest):
         error; allocations unchanged.
         """
         server = self.create_server()
-        host = self.host_of(server)
-        target = self.other_host(host)
-        self.set_compute_enabled(target, False)
+        target = self.disabled_host_beside(server.host)
         migration = self.expect_refused_or_failed(
             lambda: self.admin_servers_client.migrate_server(
-                server['id'], host=target),
-            server['id'], 'migration')
-        self.assert_still_on(server['id'], host)
+                server.id, host=target),
+            server.id, 'migration')
+        self.assert_still_on(server.id, server.host)
         self.assert_usage_delta(target, {})
-        if migration:
-            self.assert_no_allocations(migration['uuid'])
+        self.assert_move_left_nothing(migration)
 
     @decorators.idempotent_id('e30a16d4-7f8c-4d9e-9a2b-3c4d5e6f7a84')
     def test_live_migrate_to_same_host(self):
@@ -125,14 +114,12 @@ class ApiFailureTest(_FailureTest):
         allocation on the source only.
         """
         server = self.create_server()
-        host = self.host_of(server)
         migration = self.expect_refused_or_failed(
             lambda: self.admin_servers_client.live_migrate_server(
-                server['id'], host=host, block_migration='auto'),
-            server['id'], 'live-migration')
-        self.assert_still_on(server['id'], host)
-        if migration:
-            self.assert_no_allocations(migration['uuid'])
+                server.id, host=server.host, block_migration='auto'),
+            server.id, 'live-migration')
+        self.assert_still_on(server.id, server.host)
+        self.assert_move_left_nothing(migration)
 
     @decorators.idempotent_id('f41b27e5-8a9d-4eaf-8b3c-4d5e6f7a8b95')
     def test_live_migrate_to_disabled_host(self):
@@ -140,24 +127,24 @@ class ApiFailureTest(_FailureTest):
         on the source only, nothing on the target.
         """
         server = self.create_server()
-        host = self.host_of(server)
-        target = self.other_host(host)
-        self.set_compute_enabled(target, False)
+        target = self.disabled_host_beside(server.host)
         migration = self.expect_refused_or_failed(
             lambda: self.admin_servers_client.live_migrate_server(
-                server['id'], host=target, block_migration='auto'),
-            server['id'], 'live-migration')
-        self.assert_still_on(server['id'], host)
+                server.id, host=target, block_migration='auto'),
+            server.id, 'live-migration')
+        self.assert_still_on(server.id, server.host)
         self.assert_usage_delta(target, {})
-        if migration:
-            self.assert_no_allocations(migration['uuid'])
+        self.assert_move_left_nothing(migration)
+
+
+class InterruptedOperationTest(_FailureTest):
+    """Deletes that interrupt an operation Nova is still doing."""
 
     @decorators.idempotent_id('052c38f6-9bae-4fb0-9c4d-5e6f7a8b9ca6')
     def test_delete_while_building(self):
         """Delete right after the boot request: nothing left anywhere."""
         server = self.create_server(wait_until=None)
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
+        self.delete_and_check_allocations(server.id, [])
         self.assert_no_usage_change()
 
     @decorators.idempotent_id('163d49a7-acbf-40c1-8d5e-6f7a8b9cadb7')
@@ -166,71 +153,40 @@ class ApiFailureTest(_FailureTest):
         neither the server nor the migration holds anything.
         """
         server = self.create_server()
-        self.admin_servers_client.resize_server(server['id'],
+        self.admin_servers_client.resize_server(server.id,
                                                 self.resize_flavor['id'])
         migration = self.wait_for_migration(
-            server['id'], 'resize',
-            ('pre-migrating', 'migrating', 'post-migrating', 'finished',
-             'error'))
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
-        self.assert_no_allocations(migration['uuid'])
+            server.id, 'resize', server_actions.MIGRATION_STARTED)
+        self.delete_and_check_allocations(
+            server.id, self.compute_hosts(beside=server.host),
+            [migration.uuid])
         self.assert_no_usage_change()
-        self.assert_hypervisor_matches_placement(
-            *self.compute_hosts(beside=self.host_of(server)))
 
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
                       '[tracker-feature-enabled] service_control is False')
-# These stop, kill or disable computes: nothing else may run meanwhile.
-@decorators.serial
-class ServiceFailureTest(_FailureTest):
-    """Failures that need computes stopped, killed or disabled."""
+class DeleteWhileComputeStoppedTest(_FailureTest):
 
     @decorators.idempotent_id('274e5ab8-bdc0-41d2-9e6f-7a8b9cadbec8')
     def test_delete_while_compute_stopped(self):
         """Delete while the server's compute is down (local delete): the
         allocation goes at once and does not come back on restart.
         """
-        server = self.create_server()
-        host = self.host_of(server)
+        host, = self.pick_hosts(1)
+        server = self.create_server(host=host)
+        self.take_host(host)
         self.stop_compute(host)
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
+        self.delete_server(server.id)
+        self.assert_no_allocations(server.id)
         self.restore_compute(host)
-        self.assert_no_allocations(server['id'])
+        self.assert_no_allocations(server.id)
         self.assert_usage_delta(host, {})
         self.assert_hypervisor_matches_placement(host)
 
-    @decorators.idempotent_id('385f6bc9-ced1-42e3-8f7a-8b9cadbecfd9')
-    def test_evacuate_without_target(self):
-        """Evacuate when every other host is disabled: the migration ends
-        in error, the allocation stays on the source only, and nothing
-        leaks after the source restarts and the server is deleted.
-        """
-        if not CONF.tracker_feature_enabled.evacuate:
-            raise self.skipException(
-                '[tracker-feature-enabled] evacuate is False')
-        server = self.create_server()
-        host = self.host_of(server)
-        for other in self.compute_hosts(beside=host):
-            if other != host:
-                self.set_compute_enabled(other, False)
-        self.stop_compute(host)
-        self.force_down(host)
-        migration = self.expect_refused_or_failed(
-            lambda: self.admin_servers_client.evacuate_server(server['id']),
-            server['id'], 'evacuation')
-        self.assertEqual(host, self.host_of(self.show_server(server['id'])))
-        self.assert_allocations(server['id'], {host: self.flavor})
-        if migration:
-            self.assert_no_allocations(migration['uuid'])
-        self.restore_compute(host)
-        self.assert_allocations(server['id'], {host: self.flavor})
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
-        self.assert_usage_delta(host, {})
-        self.assert_hypervisor_matches_placement(host)
+
+@testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
+                      '[tracker-feature-enabled] service_control is False')
+class ComputeKilledDuringColdMigrationTest(_FailureTest):
 
     @decorators.idempotent_id('49607cda-dfe2-43f4-9a8b-9cadbecfd0ea')
     def test_compute_killed_during_cold_migration(self):
@@ -243,29 +199,26 @@ class ServiceFailureTest(_FailureTest):
         leftovers of its own server and migration from Placement and then
         requires the cloud to be as it was.
         """
-        server = self.create_server()
-        host = self.host_of(server)
-        self.admin_servers_client.migrate_server(server['id'])
+        host, target = self.pick_hosts(2)
+        server = self.create_server(host=host)
+        self.take_host(host)
+        self.admin_servers_client.migrate_server(server.id, host=target)
         migration = self.wait_for_migration(
-            server['id'], 'migration',
-            ('pre-migrating', 'migrating', 'post-migrating', 'finished',
-             'error'))
+            server.id, 'migration', server_actions.MIGRATION_STARTED)
         self.kill_compute(host)
         self.restore_compute(host)
         result = self.audit_own()
         self.addDetail('findings', content.text_content(
-            '\n'.join(base.waiters.describe_finding(f)
+            '\n'.join(messages.finding_line(f)
                       for f in result.findings) or 'none'))
-        self.delete_server(server['id'])
+        self.delete_server(server.id)
         leftovers = []
-        for consumer in (server['id'], migration['uuid']):
+        for consumer in (server.id, migration.uuid):
             try:
                 # Give Nova's own clean-up its time first.
-                base.waiters.poll(
+                self.consistency_poller.until(
                     lambda: not expectations.consumer_allocations(
-                        self.reader, consumer),
-                    CONF.tracker.consistency_timeout,
-                    CONF.tracker.poll_interval, lambda: '')
+                        self.reader, consumer), lambda: '')
                 continue
             except lib_exc.TimeoutException:
                 held = expectations.consumer_allocations(self.reader,
@@ -273,11 +226,9 @@ class ServiceFailureTest(_FailureTest):
             if held:
                 leftovers.append('consumer %s still holds %s' % (
                     consumer, held))
-                self.os_admin.tracker_placement.AllocationsClient(
-                ).delete_allocations(consumer)
+                self.allocations_client.delete_allocations(consumer)
         self.addDetail('leftovers', content.text_content(
             '\n'.join(leftovers) or 'none'))
-        self.assert_no_allocations(server['id'])
-        self.assert_no_allocations(migration['uuid'])
+        self.assert_no_allocations(server.id, migration.uuid)
         self.assert_no_usage_change()
         self.wait_until_consistent(hosts=self.compute_hosts(beside=host))

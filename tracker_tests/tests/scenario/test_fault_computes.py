@@ -20,36 +20,12 @@ from tempest import config
 from tempest.lib import decorators
 from testtools import content
 
-from tracker_tests.common import waiters
 from tracker_tests.tests import base
 
 CONF = config.CONF
 
 
-class FaultComputeTest(base.TrackerTestBase):
-
-    #: [tracker] options naming the hosts a test class needs.
-    required_hosts = ()
-
-    @classmethod
-    def skip_checks(cls):
-        super().skip_checks()
-        for option in ('fault_flavor_ref',) + cls.required_hosts:
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
-
-    @classmethod
-    def resource_setup(cls):
-        super().resource_setup()
-        cls.fault_flavor = cls._load_flavor(CONF.tracker.fault_flavor_ref,
-                                            '[tracker] fault_flavor_ref')
-
-    def boot(self, host=None, wait_until='ACTIVE'):
-        return self.create_server(flavor=self.fault_flavor, host=host,
-                                  wait_until=wait_until)
-
-
-class RescheduleTest(FaultComputeTest):
+class RescheduleTest(base.FaultHostsTestBase):
     required_hosts = ('reschedule_host', 'fault_healthy_host')
 
     @decorators.idempotent_id('5a718dea-e0f3-4405-8b9c-adbecfd0e1fb')
@@ -60,17 +36,16 @@ class RescheduleTest(FaultComputeTest):
         """
         failing = CONF.tracker.reschedule_host
         server = self.boot()
-        final = self.host_of(server)
+        final = server.host
         self.assertNotEqual(failing, final)
-        build_hosts = self.build_event_hosts(server['id'])
+        build_hosts = self.build_event_hosts(server.id)
         self.assertIn(failing, build_hosts,
                       'the server was never tried on %s, so nothing was '
                       'rescheduled; builds ran on %s' % (failing,
                                                          build_hosts))
-        self.assert_allocations(server['id'], {final: self.fault_flavor})
+        self.assert_allocations(server.id, {final: self.fault_flavor})
         self.assert_usage_delta(failing, {})
-        self.assert_usage_delta(final, self.flavor_resources(
-            self.fault_flavor))
+        self.assert_usage_matches_flavors(final, self.fault_flavor)
         self.assert_hypervisor_matches_placement(failing, final)
 
     def build_event_hosts(self, server_id):
@@ -84,7 +59,7 @@ class RescheduleTest(FaultComputeTest):
                 if e['event'] == 'compute__do_build_and_run_instance']
 
 
-class BuildAbortTest(FaultComputeTest):
+class BuildAbortTest(base.FaultHostsTestBase):
     required_hosts = ('build_abort_host',)
 
     @decorators.idempotent_id('6b829efb-f104-4516-9cad-becfd0e1f20c')
@@ -94,14 +69,12 @@ class BuildAbortTest(FaultComputeTest):
         """
         host = CONF.tracker.build_abort_host
         server = self.boot(host=host, wait_until='ERROR')
-        self.assert_no_allocations(server['id'])
+        self.assert_no_allocations(server.id)
         self.assert_usage_delta(host, {})
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
-        self.assert_hypervisor_matches_placement(host)
+        self.delete_and_check_allocations(server.id, [host])
 
 
-class FinishMigrationFailTest(FaultComputeTest):
+class FinishMigrationFailTest(base.FaultHostsTestBase):
     required_hosts = ('finish_migration_fail_host', 'fault_healthy_host')
 
     @decorators.idempotent_id('7c93a00c-0215-4627-8dbe-cfd0e1f2031d')
@@ -113,54 +86,40 @@ class FinishMigrationFailTest(FaultComputeTest):
         source = CONF.tracker.fault_healthy_host
         target = CONF.tracker.finish_migration_fail_host
         server = self.boot(host=source)
-        self.admin_servers_client.migrate_server(server['id'], host=target)
-        server = self.wait_for_server(server['id'], 'ERROR')
-        migration = self.wait_for_migration(server['id'], 'migration',
+        self.admin_servers_client.migrate_server(server.id, host=target)
+        server = self.wait_for_server(server.id, 'ERROR')
+        migration = self.wait_for_migration(server.id, 'migration',
                                             ('error', 'failed'))
-        where = self.host_of(server)
         self.addDetail('server host after the failure',
-                       content.text_content(str(where)))
-        self.assert_allocations(server['id'],
-                                {where: self.fault_flavor})
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
-        self.assert_no_allocations(migration['uuid'])
-        self.assert_usage_delta(source, {})
-        self.assert_usage_delta(target, {})
-        self.assert_hypervisor_matches_placement(source, target)
+                       content.text_content(str(server.host)))
+        self.assert_allocations(server.id, {server.host: self.fault_flavor})
+        self.delete_and_check_allocations(server.id, [source, target],
+                                          [migration.uuid])
 
 
-class SlowLiveMigrationTest(FaultComputeTest):
+class SlowLiveMigrationTest(base.FaultHostsTestBase):
     """Live migrations from a host that keeps them running ~5 s."""
 
     required_hosts = ('slow_live_migration_host', 'fault_healthy_host')
 
-    def start_live_migration(self):
+    def boot_and_start_live_migration(self):
         source = CONF.tracker.slow_live_migration_host
         dest = CONF.tracker.fault_healthy_host
         server = self.boot(host=source)
-        self.admin_servers_client.live_migrate_server(
-            server['id'], host=dest, block_migration='auto')
-        # The driver finishes by itself after ~5 s: poll fast.
-        migration = waiters.wait_for_migration_status(
-            self.reader, server['id'], 'live-migration', 'running',
-            CONF.compute.build_timeout, 0.2)
-        self.own_consumers.add(migration['uuid'])
-        return server, migration, source, dest
+        return (server, self.start_live_migration(server.id, dest), source,
+                dest)
 
     @decorators.idempotent_id('8da4b11d-1326-4738-9ecf-d0e1f203142e')
     def test_abort(self):
         """Abort (2.24) a running live migration: cancelled, the server
         stays on the source holding its flavor there only.
         """
-        server, migration, source, dest = self.start_live_migration()
-        self.os_admin.tracker_compute.ServerMigrationsClient(
-        ).abort_live_migration(server['id'], migration['id'])
-        self.wait_for_migration(server['id'], 'live-migration', 'cancelled')
-        server = self.wait_for_server(server['id'], 'ACTIVE')
-        self.assertEqual(source, self.host_of(server))
-        self.assert_allocations(server['id'], {source: self.fault_flavor})
-        self.assert_no_allocations(migration['uuid'])
+        server, migration, source, dest = (
+            self.boot_and_start_live_migration())
+        server = self.abort_live_migration(server.id, migration)
+        self.assertEqual(source, server.host)
+        self.assert_allocations(server.id, {source: self.fault_flavor})
+        self.assert_no_allocations(migration.uuid)
         self.assert_usage_delta(dest, {})
         self.assert_hypervisor_matches_placement(source, dest)
 
@@ -169,13 +128,11 @@ class SlowLiveMigrationTest(FaultComputeTest):
         """Force-complete (2.22) a running live migration: completed, the
         flavor on the destination only.
         """
-        server, migration, source, dest = self.start_live_migration()
-        self.os_admin.tracker_compute.ServerMigrationsClient(
-        ).force_complete_live_migration(server['id'], migration['id'])
-        self.wait_for_migration(server['id'], 'live-migration', 'completed')
-        server = self.wait_for_server(server['id'], 'ACTIVE')
-        self.assertEqual(dest, self.host_of(server))
-        self.assert_allocations(server['id'], {dest: self.fault_flavor})
-        self.assert_no_allocations(migration['uuid'])
+        server, migration, source, dest = (
+            self.boot_and_start_live_migration())
+        server = self.force_complete_live_migration(server.id, migration)
+        self.assertEqual(dest, server.host)
+        self.assert_allocations(server.id, {dest: self.fault_flavor})
+        self.assert_no_allocations(migration.uuid)
         self.assert_usage_delta(source, {})
         self.assert_hypervisor_matches_placement(source, dest)

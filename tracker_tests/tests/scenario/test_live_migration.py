@@ -34,18 +34,14 @@ class LiveMigrationTest(base.TrackerTestBase):
     @decorators.idempotent_id('6d1f27b9-0e2a-4c4b-9d5e-6f7a8b9c0d15')
     def test_live_migrate(self):
         server = self.create_server()
-        source = self.host_of(server)
+        source = server.host
 
-        self.admin_servers_client.live_migrate_server(
-            server['id'], host=None, block_migration='auto')
-        migration = self.wait_for_migration(server['id'], 'live-migration',
-                                            'completed')
-        server = self.wait_for_server(server['id'], 'ACTIVE')
-        dest = self.host_of(server)
+        server, migration = self.live_migrate_server(server.id)
+        dest = server.host
         self.assertNotEqual(source, dest, 'the server stayed on %s' % source)
 
-        self.assert_allocations(server['id'], {dest: self.flavor})
-        self.assert_no_allocations(migration['uuid'])
+        self.assert_allocations(server.id, {dest: self.flavor})
+        self.assert_no_allocations(migration.uuid)
         self.assert_usage_delta(source, {})
-        self.assert_usage_delta(dest, self.flavor_resources(self.flavor))
+        self.assert_usage_matches_flavors(dest, self.flavor)
         self.assert_hypervisor_matches_placement(source, dest)

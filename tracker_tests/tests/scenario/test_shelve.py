@@ -32,28 +32,17 @@ class ShelveTest(base.TrackerTestBase):
     @decorators.idempotent_id('a1c5d7e9-3b4c-4d6e-9f8a-9c0d1e2f3a48')
     def test_shelve_offload_unshelve_delete(self):
         server = self.create_server()
-        first_host = self.host_of(server)
+        first_host = server.host
 
-        self.admin_servers_client.shelve_server(server['id'])
-        server = self.wait_for_server(server['id'], 'SHELVED_OFFLOADED')
-        if server['OS-EXT-SRV-ATTR:host']:
-            # A cloud with a shelved_offload_time keeps it shelved on
-            # its host for a while; offload it now.
-            self.admin_servers_client.shelve_offload_server(server['id'])
-            server = self.wait_for_server(server['id'], 'SHELVED_OFFLOADED')
-        self.assertIsNone(self.host_of(server))
-        self.assert_no_allocations(server['id'])
+        server = self.shelve_server(server.id)
+        self.assertIsNone(server.host)
+        self.assert_no_allocations(server.id)
         self.assert_usage_delta(first_host, {})
         self.assert_hypervisor_matches_placement(first_host)
 
-        self.admin_servers_client.unshelve_server(server['id'])
-        server = self.wait_for_server(server['id'], 'ACTIVE')
-        host = self.host_of(server)
-        self.assert_allocations(server['id'], {host: self.flavor})
-        self.assert_usage_delta(host, self.flavor_resources(self.flavor))
-        self.assert_hypervisor_matches_placement(*{first_host, host})
+        server = self.unshelve_server(server.id)
+        self.assert_allocations(server.id, {server.host: self.flavor})
+        self.assert_usage_matches_flavors(server.host, self.flavor)
+        self.assert_hypervisor_matches_placement(*{first_host, server.host})
 
-        self.delete_server(server['id'])
-        self.assert_no_allocations(server['id'])
-        self.assert_usage_delta(host, {})
-        self.assert_hypervisor_matches_placement(host)
+        self.delete_and_check_allocations(server.id, [server.host])

@@ -21,8 +21,8 @@ from tempest.lib import decorators
 from tempest import test
 
 from tracker_tests.audit import settle
+from tracker_tests.common import messages
 from tracker_tests.common import tempest_reader
-from tracker_tests.common import waiters
 
 CONF = config.CONF
 
@@ -40,7 +40,7 @@ def findings_message(result):
         how = 'from one read'
     lines = ['the audit of the whole cloud has %d finding(s) (%s):' % (
         len(result.findings), how)]
-    lines += waiters.describe_findings(result.findings)
+    lines += messages.finding_lines(result.findings)
     return '\n'.join(lines)
 
 

@@ -1,0 +1,233 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Server actions that act and wait, as Nova's functional helpers do.
+
+One helper per action (nova/tests/functional/integrated_helpers.py:
+_live_migrate, _evacuate_server, _shelve_server, ...): each sends the
+request and waits for the state that says Nova is done, so a scenario
+reads as a sequence of actions and assertions. Servers and migrations come
+back as the audit's snapshot records (validated reads).
+"""
+
+from tempest import config
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib import exceptions as lib_exc
+from testtools import content
+
+from tracker_tests.audit import snapshot
+from tracker_tests.common import waiters
+
+CONF = config.CONF
+
+#: Statuses of a migration that has started and not yet succeeded.
+MIGRATION_STARTED = ('pre-migrating', 'migrating', 'post-migrating',
+                     'finished', 'error')
+
+
+class ServerActionsMixin:
+    """Boot, move, shelve, rebuild and delete; each waits until done.
+
+    Needs ``servers_client``, ``admin_servers_client``,
+    ``server_migrations_client``, ``reader`` and ``poller``.
+    """
+
+    def create_server(self, flavor=None, host=None, wait_until='ACTIVE'):
+        """Boot a server (networks 'none'); it is deleted at cleanup.
+
+        ``host`` pins it (2.74, admin only); the primary user boots it
+        otherwise, as a cloud user would. ``wait_until`` None returns as
+        soon as Nova accepted it.
+        """
+        flavor = flavor or self.flavor
+        client = self.admin_servers_client if host else self.servers_client
+        kwargs = {'host': host} if host else {}
+        body = client.create_server(
+            name=data_utils.rand_name(prefix=CONF.resource_name_prefix,
+                                      name=self.__class__.__name__),
+            imageRef=CONF.compute.image_ref, flavorRef=flavor['id'],
+            networks='none', **kwargs)['server']
+        self.own_servers.append(body['id'])
+        self.own_consumers.add(body['id'])
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.delete_server, body['id'])
+        if wait_until:
+            return self.wait_for_server(body['id'], wait_until)
+        return self.show_server(body['id'])
+
+    def delete_server(self, server_id):
+        """Delete and wait until Nova no longer shows the server."""
+        self.admin_servers_client.delete_server(server_id)
+        waiters.wait_for_server_gone(self.reader, self.poller, server_id)
+
+    def show_server(self, server_id):
+        return snapshot.show_server(self.reader, server_id)
+
+    def wait_for_server(self, server_id, status, also=None):
+        """The server once in ``status`` (one or a tuple) with no task in
+        progress and ``also(server)`` true; ERROR fails unless awaited.
+        """
+        return waiters.wait_for_server_status(self.reader, self.poller,
+                                              server_id, status, also)
+
+    def wait_for_migration(self, server_id, migration_type, statuses,
+                           poller=None):
+        """The server's newest migration of that type, once in statuses.
+
+        Its uuid becomes one of this test's consumers.
+        """
+        migration = waiters.wait_for_migration_status(
+            self.reader, poller or self.poller, server_id, migration_type,
+            statuses)
+        self.own_consumers.add(migration.uuid)
+        return migration
+
+    # -- resize and cold migration ---------------------------------------
+
+    def resize_server(self, server_id, flavor):
+        """Resize to ``flavor``; returns (server, migration) in
+        VERIFY_RESIZE.
+        """
+        self.admin_servers_client.resize_server(server_id, flavor['id'])
+        return (self.wait_for_server(server_id, 'VERIFY_RESIZE'),
+                self.wait_for_migration(server_id, 'resize', 'finished'))
+
+    def cold_migrate_server(self, server_id, host=None):
+        """Cold migrate (to ``host``, 2.56); returns (server, migration) in
+        VERIFY_RESIZE.
+        """
+        kwargs = {'host': host} if host else {}
+        self.admin_servers_client.migrate_server(server_id, **kwargs)
+        return (self.wait_for_server(server_id, 'VERIFY_RESIZE'),
+                self.wait_for_migration(server_id, 'migration', 'finished'))
+
+    def confirm_resize(self, server_id, migration):
+        self.admin_servers_client.confirm_resize_server(server_id)
+        server = self.wait_for_server(server_id, 'ACTIVE')
+        # The source compute frees the migration's allocation after the
+        # server is ACTIVE; 'confirmed' says it has.
+        self.wait_for_migration(server_id, migration.migration_type,
+                                'confirmed')
+        return server
+
+    def revert_resize(self, server_id, migration):
+        self.admin_servers_client.revert_resize_server(server_id)
+        server = self.wait_for_server(server_id, 'ACTIVE')
+        self.wait_for_migration(server_id, migration.migration_type,
+                                'reverted')
+        return server
+
+    # -- live migration ----------------------------------------------------
+
+    def live_migrate_server(self, server_id, host=None):
+        """Live migrate (block migration auto); returns (server,
+        migration) once the migration is completed.
+        """
+        self.admin_servers_client.live_migrate_server(
+            server_id, host=host, block_migration='auto')
+        migration = self.wait_for_migration(server_id, 'live-migration',
+                                            'completed')
+        return self.wait_for_server(server_id, 'ACTIVE'), migration
+
+    def start_live_migration(self, server_id, host):
+        """Start a live migration to ``host``; returns it once running.
+
+        Polls fast: a slow live migration may still end on its own soon.
+        """
+        self.admin_servers_client.live_migrate_server(
+            server_id, host=host, block_migration='auto')
+        fast = waiters.Poller(CONF.compute.build_timeout,
+                              min(CONF.tracker.poll_interval, 0.2))
+        return self.wait_for_migration(server_id, 'live-migration',
+                                       'running', poller=fast)
+
+    def abort_live_migration(self, server_id, migration):
+        """Abort (2.24) a running live migration; returns the server once
+        the migration is cancelled.
+        """
+        self.server_migrations_client.abort_live_migration(server_id,
+                                                           migration.id)
+        self.wait_for_migration(server_id, 'live-migration', 'cancelled')
+        return self.wait_for_server(server_id, 'ACTIVE')
+
+    def force_complete_live_migration(self, server_id, migration):
+        """Force (2.22) a running live migration to complete; returns the
+        server once the migration is completed.
+        """
+        self.server_migrations_client.force_complete_live_migration(
+            server_id, migration.id)
+        self.wait_for_migration(server_id, 'live-migration', 'completed')
+        return self.wait_for_server(server_id, 'ACTIVE')
+
+    # -- evacuate, shelve, rebuild ------------------------------------------
+
+    def evacuate_server(self, server_id, host=None):
+        """Evacuate (to ``host``); returns (server, migration) once the
+        server is ACTIVE on its new host and the migration done.
+        """
+        kwargs = {'host': host} if host else {}
+        self.admin_servers_client.evacuate_server(server_id, **kwargs)
+        migration = self.wait_for_migration(server_id, 'evacuation', 'done')
+        return self.wait_for_server(server_id, 'ACTIVE'), migration
+
+    def shelve_server(self, server_id):
+        """Shelve and offload; returns the server once offloaded.
+
+        A cloud with a shelved_offload_time keeps a shelved server on its
+        host for a while: it is offloaded now.
+        """
+        self.admin_servers_client.shelve_server(server_id)
+        server = self.wait_for_server(server_id,
+                                      ('SHELVED', 'SHELVED_OFFLOADED'))
+        if server.status == 'SHELVED':
+            self.admin_servers_client.shelve_offload_server(server_id)
+        return self.wait_for_offloaded(server_id)
+
+    def shelve_offload_server(self, server_id):
+        self.admin_servers_client.shelve_offload_server(server_id)
+        return self.wait_for_offloaded(server_id)
+
+    def wait_for_offloaded(self, server_id):
+        # The compute sets SHELVED_OFFLOADED, frees the resources, and only
+        # then clears the server's host.
+        return self.wait_for_server(server_id, 'SHELVED_OFFLOADED',
+                                    also=lambda server: server.host is None)
+
+    def unshelve_server(self, server_id, host=None):
+        """Unshelve (to ``host``, 2.91); returns the server once ACTIVE."""
+        kwargs = {'host': host} if host else {}
+        self.admin_servers_client.unshelve_server(server_id, **kwargs)
+        return self.wait_for_server(server_id, 'ACTIVE')
+
+    def rebuild_server(self, server_id, image_ref=None):
+        """Rebuild with ``image_ref`` (default [compute] image_ref);
+        returns the server once ACTIVE again.
+        """
+        self.admin_servers_client.rebuild_server(
+            server_id, image_ref or CONF.compute.image_ref)
+        return self.wait_for_server(server_id, 'ACTIVE')
+
+    # -- moves that must not happen ----------------------------------------
+
+    def expect_refused_or_failed(self, action, server_id, migration_type):
+        """Run a move that must not happen.
+
+        Nova refuses it at the API (4xx) or records a migration that ends
+        in 'error' or 'failed'; returns that migration, or None.
+        """
+        try:
+            action()
+        except (lib_exc.BadRequest, lib_exc.Conflict) as exc:
+            self.addDetail('refused', content.text_content(str(exc)))
+            return None
+        return self.wait_for_migration(server_id, migration_type,
+                                       ('error', 'failed'))

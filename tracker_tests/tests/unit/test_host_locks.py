@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Host locks between test processes, as two tempest workers take them.
+
+File locks are per process, so the other worker is a real second process
+holding its locks until told to let go.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import fixtures
+import testtools
+
+from tracker_tests.common import host_locks
+from tracker_tests.tests.unit import test_waiters
+
+#: Locks the hosts named on its command line, says so, and holds them
+#: until its standard input closes.
+OTHER_WORKER = textwrap.dedent('''
+    import sys
+    from tracker_tests.common import host_locks
+    locks = host_locks.HostLocks(sys.argv[1])
+    for host in sys.argv[2:]:
+        assert locks.try_lock(host), host
+    print('locked', flush=True)
+    sys.stdin.read()
+''')
+
+
+class HostLocksTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.lock_dir = self.useFixture(fixtures.TempDir()).path
+        self.time = test_waiters.FakeClock()
+        self.locks = host_locks.HostLocks(self.lock_dir,
+                                          sleep=self.time.sleep,
+                                          clock=self.time.clock)
+        self.addCleanup(self.locks.release_all)
+
+    def other_worker_holds(self, *hosts):
+        worker = subprocess.Popen(
+            [sys.executable, '-c', OTHER_WORKER, self.lock_dir] +
+            list(hosts), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        self.addCleanup(worker.wait, 10)
+        self.addCleanup(worker.stdin.close)
+        self.assertEqual('locked\n', worker.stdout.readline())
+        return worker
+
+    def test_a_host_held_elsewhere_cannot_be_locked(self):
+        self.other_worker_holds('compute1')
+        self.assertFalse(self.locks.is_free('compute1'))
+        self.assertFalse(self.locks.try_lock('compute1'))
+        self.assertTrue(self.locks.try_lock('compute2'))
+        self.assertEqual(['compute2'], list(self.locks.held))
+
+    def test_lock_any_skips_held_hosts_without_waiting(self):
+        self.other_worker_holds('compute1')
+        picked = self.locks.lock_any(['compute1', 'compute2', 'compute3'],
+                                     2, timeout=60)
+        self.assertEqual(['compute2', 'compute3'], picked)
+        self.assertEqual([], self.time.sleeps)
+
+    def test_lock_all_gives_back_what_it_took_when_one_stays_held(self):
+        self.other_worker_holds('compute2')
+        error = self.assertRaises(
+            host_locks.HostsBusy, self.locks.lock_all,
+            ['compute2', 'compute1'], timeout=3, interval=1)
+        self.assertIn('held by other tests: compute2', str(error))
+        self.assertEqual({}, self.locks.held)
+        self.assertTrue(self.locks.is_free('compute1'))
+        self.assertEqual([1, 1, 1], self.time.sleeps)
+
+    def test_a_lock_released_by_the_other_worker_is_taken(self):
+        worker = self.other_worker_holds('compute1')
+        attempts = []
+
+        def release_after_two_tries(seconds):
+            attempts.append(seconds)
+            if len(attempts) == 2:
+                worker.stdin.close()
+                worker.wait(10)
+        self.locks.sleep = release_after_two_tries
+        self.assertEqual(['compute1'], self.locks.lock_all(
+            ['compute1'], timeout=60, interval=1))
+        self.assertEqual(2, len(attempts))
+
+    def test_a_dead_worker_holds_nothing(self):
+        worker = self.other_worker_holds('compute1')
+        worker.kill()
+        worker.wait(10)
+        self.assertTrue(self.locks.try_lock('compute1'))
+
+    def test_hosts_already_held_by_this_process_count(self):
+        self.assertTrue(self.locks.try_lock('compute1'))
+        self.assertEqual(['compute1', 'compute2'], self.locks.lock_any(
+            ['compute1', 'compute2'], 2, timeout=0))
+        self.locks.release('compute2')
+        self.other_worker_holds('compute2')
+        self.assertRaises(host_locks.HostsBusy, self.locks.lock_all,
+                          ['compute1', 'compute2'], timeout=0)
+        # A failed attempt never gives back what was held before it.
+        self.assertIn('compute1', self.locks.held)
+
+    def test_more_hosts_wanted_than_exist(self):
+        error = self.assertRaises(host_locks.HostsBusy, self.locks.lock_any,
+                                  ['compute1'], 2, timeout=60)
+        self.assertIn('2 hosts wanted, only 1 exist: compute1', str(error))
+
+    def test_host_names_cannot_escape_the_lock_directory(self):
+        self.assertTrue(self.locks.try_lock('../evil/host'))
+        path = self.locks.held['../evil/host'].path
+        self.assertTrue(path.startswith(
+            (self.lock_dir + '/').encode() if isinstance(path, bytes)
+            else self.lock_dir + '/'))
