@@ -16,12 +16,15 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
 
 import fixtures
 import testtools
 
 from tracker_tests.audit import checks
 from tracker_tests.audit import cli
+from tracker_tests.audit import report
 from tracker_tests.tests.unit.audit import fake_cloud
 from tracker_tests.tests.unit.audit import fakes
 
@@ -121,8 +124,10 @@ class TestCleanCloud(CliTestCase):
         self.assertEqual({'findings', 'summary'}, set(document))
         self.assertEqual([], document['findings'])
         summary = document['summary']
+        # 'acknowledged' was added with --ignore/--baseline.
         self.assertEqual({'counts', 'providers', 'servers', 'consumers',
-                          'seconds', 'reads', 'requests'}, set(summary))
+                          'seconds', 'reads', 'requests', 'acknowledged'},
+                         set(summary))
         self.assertEqual(set(checks.KINDS), set(summary['counts']))
         self.assertEqual(3, summary['providers'])
         self.assertGreaterEqual(summary['servers'], 2)
@@ -159,7 +164,8 @@ class TestFindings(CliTestCase):
         self.assertEqual(
             {'kind', 'severity', 'host', 'provider', 'consumer',
              'resource_class', 'expected', 'actual', 'explanation',
-             'remedy'}, set(finding))
+             'remedy', 'acknowledged'}, set(finding))
+        self.assertIs(False, finding['acknowledged'])
         self.assertEqual('openstack resource provider allocation delete %s'
                          % notes['orphan'], finding['remedy'])
 
@@ -306,3 +312,186 @@ class TestOutputHelpers(testtools.TestCase):
         self.assertEqual('\rtracker-audit: read 1/%d providers'
                          '\rtracker-audit: read %d/%d providers\n'
                          % (total, total, total), stream.getvalue())
+
+
+class TestCliffFormats(CliTestCase):
+    """-f/-c as in python-openstackclient; the documented JSON document."""
+
+    fixture_name = 'orphan_planted'
+
+    def run_orphan_only(self, *args):
+        self.start_cloud()
+        return self.run_cli('--os-cloud', 'fake', '--settle', '0', '--kind',
+                            'orphan_allocation', *args)
+
+    def test_value_of_the_remedy_column_is_a_repair_script(self):
+        self.assertEqual(3, self.run_orphan_only('-f', 'value', '-c',
+                                                 'remedy'))
+        self.assertEqual(
+            'openstack resource provider allocation delete %s\n'
+            % self.recording['notes']['orphan'], self.stdout.getvalue())
+
+    def test_json_with_columns_is_cliffs_list_of_objects(self):
+        self.assertEqual(3, self.run_orphan_only(
+            '-f', 'json', '-c', 'consumer', '-c', 'actual'))
+        self.assertEqual(
+            [{'consumer': self.recording['notes']['orphan'],
+              'actual': {'DISK_GB': 1, 'MEMORY_MB': 128, 'VCPU': 1}}],
+            json.loads(self.stdout.getvalue()))
+
+    def test_yaml_and_csv_list_every_column(self):
+        import yaml
+        self.assertEqual(3, self.run_orphan_only('-f', 'yaml'))
+        rows = yaml.safe_load(self.stdout.getvalue())
+        self.assertEqual(1, len(rows))
+        self.assertEqual(set(report.ROW_COLUMNS), set(rows[0]))
+        self.stdout.truncate(0)
+        self.stdout.seek(0)
+        self.assertEqual(3, self.run_orphan_only('-f', 'csv'))
+        header = self.stdout.getvalue().splitlines()[0]
+        self.assertEqual(','.join('"%s"' % c for c in report.ROW_COLUMNS),
+                         header)
+
+    def test_table_with_columns_is_cliffs_table(self):
+        self.assertEqual(3, self.run_orphan_only('-c', 'kind', '-c', 'host'))
+        lines = self.stdout.getvalue().splitlines()
+        self.assertEqual('| kind              | host     |', lines[1])
+        self.assertEqual('| orphan_allocation | compute1 |', lines[3])
+
+    def test_output_writes_the_file_and_nothing_on_stdout(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'report.json')
+        self.assertEqual(3, self.run_orphan_only('-f', 'json', '--output',
+                                                 path))
+        self.assertEqual('', self.stdout.getvalue())
+        with open(path) as source:
+            self.assertEqual(1, len(json.load(source)['findings']))
+        self.assertEqual([], [name for name in os.listdir(
+            os.path.dirname(path)) if name != 'report.json'])
+
+    def test_unknown_column_exits_2_before_reading_the_cloud(self):
+        cloud = self.start_cloud()
+        self.assertEqual(2, self.run_cli('--os-cloud', 'fake', '-c',
+                                         'remedies'))
+        self.assertIn('-c/--column', self.one_error_line())
+        self.assertIn('remedies', self.one_error_line())
+        self.assertEqual([], cloud.requests)
+
+
+class TestAcknowledgedFindings(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def audit(self, *args):
+        self.stdout.truncate(0)
+        self.stdout.seek(0)
+        return self.run_cli('--os-cloud', 'fake', '--settle', '0', *args)
+
+    def test_fail_on_error_lets_warnings_exit_0(self):
+        self.start_cloud()
+        self.assertEqual(3, self.audit('--kind', 'usage_mismatch'))
+        self.assertEqual(0, self.audit('--kind', 'usage_mismatch',
+                                       '--fail-on', 'error'))
+        self.assertIn('usage_mismatch', self.stdout.getvalue())
+        self.assertEqual(3, self.audit('--fail-on', 'error'))
+
+    def test_ignore_acknowledges_a_consumer(self):
+        self.start_cloud()
+        orphan = self.recording['notes']['orphan']
+        self.assertEqual(0, self.audit('--kind', 'orphan_allocation',
+                                       '--ignore', orphan.upper(),
+                                       '-f', 'json'))
+        findings = json.loads(self.stdout.getvalue())['findings']
+        self.assertEqual([(orphan, True)],
+                         [(f['consumer'], f['acknowledged'])
+                          for f in findings])
+
+    def test_ignore_acknowledges_a_provider(self):
+        self.start_cloud()
+        self.assertEqual(0, self.audit('--ignore',
+                                       self.recording['notes']['provider']))
+
+    def test_baseline_acknowledges_what_it_lists_and_no_more(self):
+        self.start_cloud()
+        baseline = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                'baseline.json')
+        self.assertEqual(3, self.audit('--kind', 'orphan_allocation',
+                                       '--output', baseline, '-f', 'json'))
+        self.assertEqual(0, self.audit('--kind', 'orphan_allocation',
+                                       '--baseline', baseline))
+        self.assertIn('error (acknowledged)', self.stdout.getvalue())
+        # The usage mismatches were not in the baseline: they are new.
+        self.assertEqual(3, self.audit('--baseline', baseline, '-f', 'json'))
+        document = json.loads(self.stdout.getvalue())
+        self.assertEqual(1, document['summary']['acknowledged'])
+        self.assertEqual({'usage_mismatch'}, {
+            f['kind'] for f in document['findings']
+            if not f['acknowledged']})
+
+    def test_ignore_of_something_else_than_a_uuid_exits_2(self):
+        self.assertEqual(2, self.run_cli('--ignore', 'compute1'))
+        self.assertIn("--ignore: 'compute1'", self.one_error_line())
+
+    def test_baseline_that_is_no_report_exits_2_naming_it(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        not_json = os.path.join(directory, 'notes.txt')
+        with open(not_json, 'w') as out:
+            out.write('orphans: none\n')
+        wrong_shape = os.path.join(directory, 'list.json')
+        with open(wrong_shape, 'w') as out:
+            json.dump([{'kind': 'orphan_allocation'}], out)
+        for path, why in ((not_json, 'not JSON'),
+                          (wrong_shape, 'not a tracker-audit JSON report'),
+                          (os.path.join(directory, 'missing.json'),
+                           'No such file')):
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli('--baseline', path))
+            line = self.one_error_line()
+            self.assertIn('--baseline %s' % path, line)
+            self.assertIn(why, line)
+
+
+class TestOptions(CliTestCase):
+
+    def help_text(self):
+        self.assertEqual(0, self.run_cli('--help'))
+        return self.stdout.getvalue()
+
+    def test_help_offers_only_the_services_it_reads(self):
+        text = self.help_text()
+        for option in ('--os-compute-endpoint-override',
+                       '--os-placement-endpoint-override',
+                       '--os-identity-api-version', '--os-cloud',
+                       '--os-region-name', '--os-interface',
+                       '--fail-on', '--baseline', '--ignore', '-f {',
+                       '-c COLUMN', '--output'):
+            self.assertIn(option, text)
+        for option in cli.MEANINGLESS_OPTIONS + ('--os-network',
+                                                 '--os-image'):
+            self.assertNotIn(option + ' ', text)
+
+    def test_help_documents_the_exit_codes(self):
+        self.assertIn('Exit codes: 0 no finding, 3 findings, 1 error, 2 bad '
+                      'usage.', ' '.join(self.help_text().split()))
+        self.assertIn('2 bad usage', cli.__doc__)
+
+    def test_meaningless_sdk_options_exit_2_naming_them(self):
+        for option in cli.MEANINGLESS_OPTIONS:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli(option, 'x'))
+            self.assertIn(option, self.one_error_line())
+
+    def test_version(self):
+        self.assertEqual(0, self.run_cli('--version'))
+        self.assertEqual('tracker-audit %s' % cli.version(),
+                         self.stdout.getvalue().strip())
+        self.assertRegex(cli.version(), r'^\d+\.\d+')
+
+    def test_python_m_runs_the_command(self):
+        done = subprocess.run(
+            [sys.executable, '-m', 'tracker_tests.audit', '--kind', 'nope'],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(2, done.returncode, done.stderr)
+        self.assertIn('tracker-audit: error: --kind', done.stderr)
