@@ -57,3 +57,13 @@ class DocumentJSONFormatter(json_format.JSONFormatter, ReportFormatter):
     def emit_report(self, report, stdout, parsed_args):
         stdout.write(report_mod.to_json(
             report, indent=None if parsed_args.noindent else 2))
+
+
+class PrometheusFormatter(ReportFormatter):
+    """Text exposition for node_exporter's textfile collector."""
+
+    selects_columns = False
+
+    def emit_report(self, report, stdout, parsed_args):
+        from tracker_tests.audit import prometheus
+        stdout.write(prometheus.render(report))

@@ -377,6 +377,10 @@ class TestCliffFormats(CliTestCase):
         self.assertIn('remedies', self.one_error_line())
         self.assertEqual([], cloud.requests)
 
+    def test_columns_of_a_whole_report_format_exit_2(self):
+        self.assertEqual(2, self.run_cli('-f', 'prometheus', '-c', 'kind'))
+        self.assertIn('-f prometheus', self.one_error_line())
+
 
 class TestAcknowledgedFindings(CliTestCase):
 
@@ -450,6 +454,59 @@ class TestAcknowledgedFindings(CliTestCase):
             line = self.one_error_line()
             self.assertIn('--baseline %s' % path, line)
             self.assertIn(why, line)
+
+
+class TestPrometheusOutput(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def metrics(self):
+        from prometheus_client import parser
+        families = parser.text_string_to_metric_families(
+            self.stdout.getvalue())
+        return {(sample.name, tuple(sorted(sample.labels.items()))):
+                sample.value for family in families
+                for sample in family.samples}
+
+    def test_findings_by_kind_severity_and_host(self):
+        self.start_cloud()
+        self.assertEqual(3, self.run_cli(
+            '--os-cloud', 'fake', '--settle', '0', '-f', 'prometheus',
+            '--ignore', self.recording['notes']['orphan']))
+        metrics = self.metrics()
+        self.assertEqual(1, metrics[('tracker_audit_success', ())])
+        self.assertEqual(3, metrics[('tracker_audit_providers', ())])
+        self.assertEqual(1, metrics[('tracker_audit_findings', (
+            ('acknowledged', 'true'), ('host', 'compute1'),
+            ('kind', 'orphan_allocation'), ('severity', 'error')))])
+        self.assertEqual(3, metrics[('tracker_audit_findings', (
+            ('acknowledged', 'false'), ('host', 'compute1'),
+            ('kind', 'usage_mismatch'), ('severity', 'warning')))])
+        self.assertEqual(0, metrics[('tracker_audit_new_findings', (
+            ('kind', 'orphan_allocation'),))])
+        self.assertEqual(0, metrics[('tracker_audit_new_findings', (
+            ('kind', 'forced_down_service'),))])
+        self.assertEqual(3, metrics[('tracker_audit_new_findings', (
+            ('kind', 'usage_mismatch'),))])
+        self.assertGreater(metrics[(
+            'tracker_audit_last_run_timestamp_seconds', ())], 1.7e9)
+
+    def test_a_failed_run_still_writes_success_0(self):
+        self.start_cloud({'compute': 'here', 'placement': 'closed'})
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'tracker.prom')
+        self.assertEqual(1, self.run_cli('--os-cloud', 'fake', '--settle',
+                                         '0', '-f', 'prometheus',
+                                         '--output', path))
+        self.assertIn('placement service unreachable', self.one_error_line())
+        with open(path) as source:
+            self.stdout.write(source.read())
+        metrics = self.metrics()
+        self.assertEqual(0, metrics[('tracker_audit_success', ())])
+        self.assertEqual(1, metrics[('tracker_audit_read_errors', (
+            ('service', 'placement'),))])
+        self.assertNotIn('tracker_audit_findings', {
+            name for name, _ in metrics})
 
 
 class TestOptions(CliTestCase):
