@@ -59,6 +59,17 @@ class DocumentJSONFormatter(json_format.JSONFormatter, ReportFormatter):
             report, indent=None if parsed_args.noindent else 2))
 
 
+class HtmlFormatter(ReportFormatter):
+    """One self-contained page with a chart per host (doc/audit.rst)."""
+
+    selects_columns = False
+
+    def emit_report(self, report, stdout, parsed_args):
+        # plotly takes a second to import: only when a page is asked for.
+        from tracker_tests.audit import html_report
+        stdout.write(html_report.render(report))
+
+
 class PrometheusFormatter(ReportFormatter):
     """Text exposition for node_exporter's textfile collector."""
 

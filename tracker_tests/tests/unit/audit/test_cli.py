@@ -509,6 +509,23 @@ class TestPrometheusOutput(CliTestCase):
             name for name, _ in metrics})
 
 
+class TestHtmlOutput(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def test_html_names_the_orphan_and_draws_a_chart_per_node(self):
+        self.start_cloud()
+        self.assertEqual(3, self.run_cli('--os-cloud', 'fake', '--settle',
+                                         '0', '-f', 'html', '--kind',
+                                         'orphan_allocation'))
+        page = self.stdout.getvalue()
+        self.assertTrue(page.startswith('<!DOCTYPE html>'), page[:100])
+        self.assertIn(self.recording['notes']['orphan'], page)
+        self.assertIn('<body data-charts="3">', page)
+        # Capacity needs inventories, which an orphan-only audit skips.
+        self.assertNotIn('Inventories were not read', page)
+
+
 class TestOptions(CliTestCase):
 
     def help_text(self):
