@@ -52,7 +52,10 @@ class DetailedTableFormatter(table.TableFormatter, ReportFormatter):
 
 
 class DocumentJSONFormatter(json_format.JSONFormatter, ReportFormatter):
-    """The {"findings": [...], "summary": {...}} document of doc/audit.rst."""
+    """The {"findings": [...], "summary": {...}} document.
+
+    Its schema is in doc/source/audit.rst.
+    """
 
     def emit_report(self, report, stdout, parsed_args):
         stdout.write(report_mod.to_json(
@@ -60,7 +63,7 @@ class DocumentJSONFormatter(json_format.JSONFormatter, ReportFormatter):
 
 
 class HtmlFormatter(ReportFormatter):
-    """One self-contained page with a chart per host (doc/audit.rst)."""
+    """One self-contained page with a chart per host (doc/source/audit.rst)."""
 
     selects_columns = False
 

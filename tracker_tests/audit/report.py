@@ -12,8 +12,8 @@
 
 """An audit's outcome, and its table, JSON and row renderings.
 
-The JSON schema is public (doc/audit.rst): keys may be added, never
-renamed or removed.
+The JSON schema is public (doc/source/audit.rst): keys may be added,
+never renamed or removed.
 """
 
 import dataclasses

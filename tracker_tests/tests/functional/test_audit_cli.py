@@ -21,7 +21,7 @@ with:
     stestr --test-path tracker_tests/tests/functional run
 
 TRACKER_AUDIT_SCREENSHOT=FILE keeps the HTML report's screenshot of the
-leaky cloud (doc/audit-report.png is one).
+leaky cloud (doc/source/audit-report.png is one).
 """
 
 import fcntl

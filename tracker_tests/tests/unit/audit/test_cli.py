@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,9 @@ from tracker_tests.audit import cli
 from tracker_tests.audit import report
 from tracker_tests.tests.unit.audit import fake_cloud
 from tracker_tests.tests.unit.audit import fakes
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))))
 
 
 class CliTestCase(testtools.TestCase):
@@ -556,6 +560,22 @@ class TestOptions(CliTestCase):
             self.stderr.seek(0)
             self.assertEqual(2, self.run_cli(option, 'x'))
             self.assertIn(option, self.one_error_line())
+
+    def test_manual_page_documents_every_option_and_format(self):
+        text = self.help_text()
+        documented = {'--os-cloud', '--os-*'}
+        options = set(re.findall(r'(?<![\w-])(--[a-z][a-z-]*)', text))
+        ours = {o for o in options if not o.startswith('--os-')}
+        man_page = os.path.join(REPO, 'doc', 'source', 'cli',
+                                'tracker-audit.rst')
+        with open(man_page) as source:
+            page = source.read()
+        self.assertTrue(ours, text)
+        self.assertEqual(set(), {o for o in ours | documented
+                                 if o not in page})
+        for name in cli.Audit(cli.Console(None, None), None,
+                              [])._formatter_plugins.names():
+            self.assertIn('``%s``' % name, page)
 
     def test_version(self):
         self.assertEqual(0, self.run_cli('--version'))
