@@ -78,7 +78,8 @@ explanation and remedy, and "-f json" prints the documented document
 columns the way cliff does, like yaml, csv and value ("-f value -c remedy"
 lists the repair commands). Columns: %(columns)s.
 
-Exit codes: 0 no finding, 3 findings, 1 error, 2 bad usage.
+Exit codes: 0 no new finding, 3 new findings (acknowledged ones and,
+with --fail-on error, warnings do not count), 1 error, 2 bad usage.
 Finding kinds: %(kinds)s.'''
 
 

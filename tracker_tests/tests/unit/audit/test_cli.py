@@ -550,8 +550,10 @@ class TestOptions(CliTestCase):
             self.assertNotIn(option + ' ', text)
 
     def test_help_documents_the_exit_codes(self):
-        self.assertIn('Exit codes: 0 no finding, 3 findings, 1 error, 2 bad '
-                      'usage.', ' '.join(self.help_text().split()))
+        self.assertIn('Exit codes: 0 no new finding, 3 new findings '
+                      '(acknowledged ones and, with --fail-on error, '
+                      'warnings do not count), 1 error, 2 bad usage.',
+                      ' '.join(self.help_text().split()))
         self.assertIn('2 bad usage', cli.__doc__)
 
     def test_meaningless_sdk_options_exit_2_naming_them(self):
