@@ -104,9 +104,9 @@ class Up:
         else:
             self.computes = previous
 
-    def run(self, name, argv):
+    def run(self, name, argv, env=None):
         """A one-off set-up command, logged to logs/<name>.log."""
-        supervisor.run_logged(name, argv, self.sup.log_path(name))
+        supervisor.run_logged(name, argv, self.sup.log_path(name), env)
 
     def start(self, specs, timeout=120):
         started = [s for s in specs if self.sup.start(s)]

@@ -26,6 +26,14 @@ APT_PACKAGES = {
     'rabbitmq-server': '/usr/lib/rabbitmq/bin/rabbitmq-server',
 }
 
+#: Debian package -> the system services its installation starts. The
+#: local cloud runs its own MariaDB and RabbitMQ (and epmd) on ports of its
+#: own; the system ones would only hold memory and 3306, 5672 and 4369.
+SYSTEM_SERVICES = {
+    'mariadb-server': ('mariadb',),
+    'rabbitmq-server': ('rabbitmq-server', 'epmd'),
+}
+
 #: One OpenStack release, resolved once and frozen into constraints.txt.
 PIP_PACKAGES = (
     'nova==34.0.0',
@@ -35,7 +43,9 @@ PIP_PACKAGES = (
     'neutron==29.0.0',
     'tempest==47.0.0',
     'pymysql',
-    'uwsgi',
+    # A prebuilt wheel of uWSGI (its console script is also named uwsgi):
+    # the uwsgi sdist needs a C compiler and Python's headers.
+    'pyuwsgi',
     'python-openstackclient',
     'osc-placement',
 )
@@ -64,6 +74,55 @@ def ensure_apt_packages(log):
                  ['apt-get', 'install', '-y', '--no-install-recommends'] +
                  missing):
         supervisor.run_logged(' '.join(argv[:2]), argv, log, env)
+    stop_system_services(missing, log)
+
+
+def _systemd_runs():
+    return os.path.isdir('/run/systemd/system')
+
+
+def system_service_commands(packages, systemd):
+    """The commands that stop and disable what installing ``packages`` started.
+
+    Only for packages this run installed: a MariaDB or RabbitMQ that was
+    there before is somebody's, and stays as it is.
+    """
+    services = [service for package in sorted(packages)
+                for service in SYSTEM_SERVICES.get(package, ())]
+    commands = []
+    for service in services:
+        if systemd:
+            units = [service] + (['epmd.socket'] if service == 'epmd' else [])
+            commands.append(['systemctl', 'disable', '--now'] + units)
+        elif service == 'epmd':
+            # Without systemd, rabbitmq's init script starts epmd as a
+            # daemon of its own, which has no init script to stop it.
+            commands.append(['epmd', '-kill'])
+        else:
+            commands.append(['service', service, 'stop'])
+            commands.append(['update-rc.d', service, 'disable'])
+    return commands
+
+
+def stop_system_services(packages, log, systemd=None, run=None):
+    """Leave the system MariaDB/RabbitMQ that apt started stopped, disabled.
+
+    Failures are logged, not raised: a service apt did not start (no init
+    system in a container) has nothing to stop.
+    """
+    systemd = _systemd_runs() if systemd is None else systemd
+    run = run or supervisor.run_logged
+    commands = system_service_commands(packages, systemd)
+    if commands:
+        print('stopping and disabling the system services apt started '
+              '(the local cloud runs its own): %s' % ', '.join(
+                  ' '.join(argv) for argv in commands), flush=True)
+    for argv in commands:
+        try:
+            run(' '.join(argv[:2]), argv, log)
+        except supervisor.LocalCloudError as exc:
+            with open(log, 'a') as out:
+                out.write('ignored: %s\n' % exc)
 
 
 def _venv_stamp():
@@ -85,6 +144,11 @@ def ensure_venv(layout, log):
         supervisor.run_logged(
             'python3 -m venv', [sys.executable, '-m', 'venv', layout.venv],
             log)
+    # uwsgi (built from source) was installed before pyuwsgi replaced it;
+    # both install bin/uwsgi.
+    supervisor.run_logged(
+        'pip uninstall', [layout.venv_bin('pip'), 'uninstall', '--yes',
+                          '--quiet', 'uwsgi'], log)
     supervisor.run_logged(
         'pip install', [layout.venv_bin('pip'), 'install', '--quiet',
                         '-c', CONSTRAINTS] + list(PIP_PACKAGES), log)

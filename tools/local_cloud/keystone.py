@@ -11,6 +11,8 @@
 # under the License.
 """Keystone: fernet tokens, bootstrap admin, and the service users."""
 
+import os
+
 from local_cloud import ini
 from local_cloud import wsgi
 
@@ -48,8 +50,12 @@ def prepare(layout, secrets, run):
         'credential_setup', '--keystone-user', 'root',
         '--keystone-group', 'root'])
     url = layout.url('keystone', '/v3')
+    # keystone-manage reads the password from its environment: on the
+    # command line it would show in ps and /proc/<pid>/cmdline.
     run('keystone-bootstrap', manage + [
-        'bootstrap', '--bootstrap-password', secrets['admin_password'],
+        'bootstrap',
         '--bootstrap-admin-url', url, '--bootstrap-public-url', url,
         '--bootstrap-internal-url', url,
-        '--bootstrap-region-id', 'RegionOne'])
+        '--bootstrap-region-id', 'RegionOne'],
+        env=dict(os.environ,
+                 OS_BOOTSTRAP_PASSWORD=secrets['admin_password']))

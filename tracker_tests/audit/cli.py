@@ -12,23 +12,40 @@
 
 """tracker-audit: report leaks and disagreements between Placement and Nova.
 
-Exit codes follow ``nova-manage placement audit``: 0 no finding, 3
-findings, 1 error (unreachable service, missing endpoint, failed
-authentication), 2 bad usage. Read-only: it only sends GETs.
+A single cliff Lister command, run without a cliff App around it (there
+are no sub-commands): ``-f``/``-c`` and the formatters are cliff's, as in
+python-openstackclient and osc-placement.
+
+Exit codes: 0 no finding (or only acknowledged ones, or only warnings
+with ``--fail-on error``), 3 findings, 1 error (unreachable service,
+missing endpoint, failed authentication), 2 bad usage. 0, 1 and 3 mean
+what they mean for ``nova-manage placement audit``; bad usage exits 2 as
+with argparse and the openstack client, not 127 as nova-manage, because a
+shell reports a command it cannot find with 127 and monitoring must tell
+the two apart. Read-only: it only sends GETs.
 """
 
 import argparse
+import io
 import logging
+import os
 import sys
+import tempfile
+import time
 
+from cliff import lister
 from keystoneauth1 import exceptions as ks_exceptions
 import openstack
 from openstack import config as sdk_config
 from openstack import exceptions as sdk_exceptions
+import pbr.version
+import stevedore
 
+from tracker_tests.audit import acknowledge
 from tracker_tests.audit import checks
+from tracker_tests.audit import formatters
 from tracker_tests.audit import reader
-from tracker_tests.audit import report
+from tracker_tests.audit import report as report_mod
 from tracker_tests.audit import sdk_reader
 from tracker_tests.audit import settle as settle_mod
 from tracker_tests.audit import snapshot
@@ -39,14 +56,43 @@ EXIT_USAGE = 2
 EXIT_FINDINGS = 3
 
 PROG = 'tracker-audit'
+DISTRIBUTION = 'tracker-tempest-plugin'
+FORMATTER_NAMESPACE = 'tracker_audit.formatter'
+#: The services the audit talks to; only their options are offered.
+SERVICES = ('compute', 'placement', 'identity')
+#: Options openstacksdk registers that mean nothing here: the audit picks
+#: each service's endpoint and pins the microversion of every request.
+MEANINGLESS_OPTIONS = (
+    '--os-service-type', '--os-service-name', '--os-endpoint-override',
+    '--os-api-version', '--os-compute-api-version',
+    '--os-placement-api-version')
 #: Below this many providers a read is quick enough to need no progress.
 PROGRESS_MIN_PROVIDERS = 200
 #: Auth option names whose values must never reach the output.
 SECRET_AUTH_KEYS = ('password', 'token', 'secret', 'passcode', 'totp')
 
+EPILOG = '''\
+Without -c, "-f table" (the default) prints each finding with its
+explanation and remedy, and "-f json" prints the documented document
+{"findings": [...], "summary": {...}}; with -c, both print the selected
+columns the way cliff does, like yaml, csv and value ("-f value -c remedy"
+lists the repair commands). Columns: %(columns)s.
+
+Exit codes: 0 no new finding, 3 new findings (acknowledged ones and,
+with --fail-on error, warnings do not count), 1 error, 2 bad usage.
+Finding kinds: %(kinds)s.'''
+
 
 class UsageError(Exception):
     """Bad command line; the message names the flag."""
+
+
+class Failure(Exception):
+    """The audit could not read the cloud; the message says why."""
+
+    def __init__(self, message, service=None):
+        super().__init__(' '.join(str(message).split()))
+        self.service = service
 
 
 class RedactingFilter(logging.Filter):
@@ -78,64 +124,222 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description='Find allocations that leaked or disagree between '
-                    'Placement and Nova, with the command that repairs '
-                    'each. Never writes to the cloud.',
-        epilog='Exit codes: 0 no finding, 3 findings, 1 error, 2 bad '
-               'usage. Finding kinds: %s.' % ', '.join(checks.KINDS))
-    parser.add_argument(
-        '--format', choices=('table', 'json'), default='table',
-        help='Output format (default: table). The JSON schema is in '
-             'doc/audit.rst.')
-    parser.add_argument(
-        '--host', action='append', dest='hosts', metavar='HOST',
-        help='Audit only this compute host (repeatable).')
-    parser.add_argument(
-        '--kind', action='append', dest='kinds', metavar='KIND',
-        help='Report only this finding kind (repeatable).')
-    parser.add_argument(
-        '--settle', type=float, default=3.0, metavar='SECONDS',
-        help='Re-read after this many seconds and report only findings '
-             'seen both times; 0 reports the first read (default: 3).')
-    parser.add_argument(
-        '--settle-interval', type=float, metavar='SECONDS',
-        help='Re-read every SECONDS during --settle instead of once at its '
-             'end, stop as soon as the findings are gone, and report only '
-             'findings seen by every read.')
-    parser.add_argument(
-        '--workers', type=int, default=8, metavar='N',
-        help='Concurrent GET requests (default: 8).')
-    parser.add_argument(
-        '--debug', action='store_true',
-        help='Log every request on stderr (tokens and passwords are '
-             'redacted).')
-    return parser
+class MeaninglessOption(argparse.Action):
+    """Refuses an openstacksdk option that would change nothing here."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error('%s: tracker-audit chooses each service\'s endpoint '
+                     'and microversion itself; use --os-compute-endpoint-'
+                     'override or --os-placement-endpoint-override to point '
+                     'at another endpoint' % option_string)
 
 
-def _validated(args):
-    """(scope, kinds) from the parsed flags; UsageError names the flag."""
-    try:
-        kinds = checks.validate_kinds(args.kinds)
-    except checks.UnknownKind as exc:
-        raise UsageError('--kind: %s' % exc)
-    if args.settle < 0:
-        raise UsageError('--settle: must be 0 or more, not %s' % args.settle)
-    if args.settle_interval is not None and args.settle_interval <= 0:
-        raise UsageError('--settle-interval: must be more than 0, not %s'
-                         % args.settle_interval)
-    if args.workers < 1:
-        raise UsageError('--workers: must be 1 or more, not %s'
-                         % args.workers)
-    hosts = None
-    if args.hosts:
-        empty = [h for h in args.hosts if not h.strip()]
-        if empty:
-            raise UsageError('--host: empty host name')
-        hosts = frozenset(h.strip() for h in args.hosts)
-    return snapshot.Scope(hosts=hosts), kinds
+class Console:
+    """What a cliff command needs of its application: where to write."""
+
+    def __init__(self, stdout, stderr):
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def version():
+    return pbr.version.VersionInfo(DISTRIBUTION).version_string()
+
+
+class Audit(lister.Lister):
+    """Find allocations that leaked or disagree between Placement and Nova.
+
+    Prints the command that repairs each. Never writes to the cloud.
+    """
+
+    # MeaninglessOption replaces options openstacksdk registered.
+    conflict_handler = 'resolve'
+    app_dist_name = DISTRIBUTION
+    _epilog = EPILOG % {'columns': ', '.join(report_mod.ROW_COLUMNS),
+                        'kinds': ', '.join(checks.KINDS)}
+
+    def __init__(self, app, cloud_config, argv):
+        self.cloud_config = cloud_config
+        self.argv = argv
+        self.redactor = RedactingFilter()
+        self.report = None
+        super().__init__(app, None)
+
+    @property
+    def formatter_namespace(self):
+        return FORMATTER_NAMESPACE
+
+    @property
+    def formatter_default(self):
+        return 'table'
+
+    def _load_formatter_plugins(self):
+        return stevedore.ExtensionManager(
+            self.formatter_namespace, invoke_on_load=True,
+            on_load_failure_callback=_formatter_failed)
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--version', action='version',
+            version='%s %s' % (PROG, version()))
+        parser.add_argument(
+            '--output', metavar='FILE',
+            help='Write the report to FILE (replaced at once, never left '
+                 'half written: fit for a textfile collector) instead of '
+                 'stdout.')
+        parser.add_argument(
+            '--host', action='append', dest='hosts', metavar='HOST',
+            help='Audit only this compute host (repeatable).')
+        parser.add_argument(
+            '--kind', action='append', dest='kinds', metavar='KIND',
+            help='Report only this finding kind (repeatable).')
+        parser.add_argument(
+            '--fail-on', choices=sorted(report_mod.FAIL_ON),
+            default='warning',
+            help='Lowest severity of a new finding that exits 3 (default: '
+                 'warning, every finding); with "error", warnings such as '
+                 'usage_mismatch are reported and exit 0.')
+        parser.add_argument(
+            '--ignore', action='append', dest='ignored', metavar='UUID',
+            help='Acknowledge the findings of this consumer or provider '
+                 '(repeatable): still listed, marked acknowledged, never '
+                 'exit 3.')
+        parser.add_argument(
+            '--baseline', metavar='FILE',
+            help='A previous "-f json" report: its findings are '
+                 'acknowledged (same kind, host, provider, consumer and '
+                 'class), new ones are not.')
+        parser.add_argument(
+            '--settle', type=float, default=3.0, metavar='SECONDS',
+            help='Re-read after this many seconds and report only findings '
+                 'seen both times; 0 reports the first read (default: 3).')
+        parser.add_argument(
+            '--settle-interval', type=float, metavar='SECONDS',
+            help='Re-read every SECONDS during --settle instead of once at '
+                 'its end, stop as soon as the findings are gone, and report '
+                 'only findings seen by every read.')
+        parser.add_argument(
+            '--workers', type=int, default=8, metavar='N',
+            help='Concurrent GET requests (default: 8).')
+        parser.add_argument(
+            '--debug', action='store_true',
+            help='Log every request on stderr (tokens and passwords are '
+                 'redacted).')
+        self.cloud_config.register_argparse_arguments(
+            parser, self.argv, service_keys=list(SERVICES))
+        for option in MEANINGLESS_OPTIONS:
+            parser.add_argument(option, action=MeaninglessOption,
+                                help=argparse.SUPPRESS)
+        return parser
+
+    # -- cliff's Lister protocol ---------------------------------------------
+
+    def take_action(self, parsed_args):
+        scope, kinds, ignored, baseline = self.validated(parsed_args)
+        connection = self.connect(parsed_args)
+        sdk = sdk_reader.SdkReader(connection)
+        progress = (_progress_printer(self.app.stderr)
+                    if self.app.stderr.isatty() else None)
+        result = settle_mod.audit(sdk, scope=scope, kinds=kinds,
+                                  settle=parsed_args.settle,
+                                  interval=parsed_args.settle_interval,
+                                  max_workers=parsed_args.workers,
+                                  progress=progress)
+        figures = None
+        if (parsed_args.formatter == 'html' and
+                not result.snapshot.inventories_read):
+            # The settle re-read skipped inventories; the charts need the
+            # capacity and reserved amounts.
+            figures = snapshot.collect(sdk, scope, parsed_args.workers,
+                                       inventories=True)
+        self.report = report_mod.Report(
+            result=result, kinds=kinds, requests=sdk.requests,
+            acknowledged=acknowledge.acknowledged(
+                result.findings, ignored, baseline),
+            figures=figures)
+        return report_mod.rows(self.report)
+
+    def produce_output(self, parsed_args, column_names, data):
+        stdout = self.app.stdout
+        if isinstance(self.formatter, formatters.ReportFormatter) and (
+                not parsed_args.columns):
+            self.formatter.emit_report(self.report, stdout, parsed_args)
+            return 0
+        return super().produce_output(parsed_args, column_names, data)
+
+    # -- steps ---------------------------------------------------------------
+
+    def validated(self, args):
+        """(scope, kinds, ignored, baseline); UsageError names the flag."""
+        try:
+            kinds = checks.validate_kinds(args.kinds)
+        except checks.UnknownKind as exc:
+            raise UsageError('--kind: %s' % exc)
+        if args.settle < 0:
+            raise UsageError('--settle: must be 0 or more, not %s'
+                             % args.settle)
+        if args.settle_interval is not None and args.settle_interval <= 0:
+            raise UsageError('--settle-interval: must be more than 0, not %s'
+                             % args.settle_interval)
+        if args.workers < 1:
+            raise UsageError('--workers: must be 1 or more, not %s'
+                             % args.workers)
+        self.validate_columns(args)
+        hosts = None
+        if args.hosts:
+            empty = [h for h in args.hosts if not h.strip()]
+            if empty:
+                raise UsageError('--host: empty host name')
+            hosts = frozenset(h.strip() for h in args.hosts)
+        if args.output and os.path.isdir(args.output):
+            raise UsageError('--output %s: is a directory' % args.output)
+        try:
+            ignored = acknowledge.parse_ignored(args.ignored)
+            baseline = (acknowledge.load_baseline(args.baseline)
+                        if args.baseline else frozenset())
+        except acknowledge.BadAcknowledgement as exc:
+            raise UsageError(str(exc))
+        return snapshot.Scope(hosts=hosts), kinds, ignored, baseline
+
+    def validate_columns(self, args):
+        """-c before anything is read: a typo must not cost an audit."""
+        if not args.columns:
+            return
+        formatter = self._formatter_plugins[args.formatter].obj
+        if not getattr(formatter, 'selects_columns', True):
+            raise UsageError('-c/--column: -f %s renders the whole report '
+                             'and has no columns' % args.formatter)
+        try:
+            self._generate_columns_and_selector(args, report_mod.ROW_COLUMNS)
+        except ValueError as exc:
+            raise UsageError('-c/--column: %s' % exc)
+
+    def connect(self, args):
+        """An authenticated Connection."""
+        try:
+            region = self.cloud_config.get_one(argparse=args)
+        except sdk_exceptions.ConfigException as exc:
+            if 'was not found' in str(exc):
+                raise UsageError('--os-cloud (or OS_CLOUD): %s' % exc)
+            raise
+        for key, value in (region.auth or {}).items():
+            if any(word in key for word in SECRET_AUTH_KEYS):
+                self.redactor.add(value)
+        connection = openstack.connection.Connection(config=region)
+        # Authenticate now so an unreachable or refusing Keystone is
+        # reported as such, and so the token is known to the redactor.
+        self.redactor.add(connection.session.get_token())
+        return connection
+
+    def exit_code(self, args):
+        if self.report.failing(args.fail_on):
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
+
+
+def _formatter_failed(manager, entrypoint, exception):
+    raise exception
 
 
 def _configure_logging(debug, redactor):
@@ -169,24 +373,6 @@ def _progress_printer(stream):
     return progress
 
 
-def _connect(args, cloud_config, redactor):
-    """An authenticated Connection, or an exception to report."""
-    try:
-        region = cloud_config.get_one(argparse=args)
-    except sdk_exceptions.ConfigException as exc:
-        if 'was not found' in str(exc):
-            raise UsageError('--os-cloud (or OS_CLOUD): %s' % exc)
-        raise
-    for key, value in (region.auth or {}).items():
-        if any(word in key for word in SECRET_AUTH_KEYS):
-            redactor.add(value)
-    connection = openstack.connection.Connection(config=region)
-    # Authenticate now so an unreachable or refusing Keystone is reported
-    # as such, and so the token is known to the redacting filter.
-    redactor.add(connection.session.get_token())
-    return connection
-
-
 def _error(message):
     print('%s: error: %s' % (PROG, ' '.join(str(message).split())),
           file=sys.stderr)
@@ -194,58 +380,91 @@ def _error(message):
 
 
 def _usage(parser, message):
-    parser.print_usage(sys.stderr)
+    if parser is not None:
+        parser.print_usage(sys.stderr)
     print('%s: error: %s' % (PROG, message), file=sys.stderr)
     return EXIT_USAGE
 
 
+def _write(path, text):
+    """Replace ``path`` with ``text`` in one rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix='.%s.' %
+                                     os.path.basename(path))
+    try:
+        with os.fdopen(fd, 'w') as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _audit(command, args):
+    """Run the command; raise UsageError or Failure."""
+    try:
+        command.run(args)
+    except (UsageError, snapshot.UnknownHosts) as exc:
+        if isinstance(exc, snapshot.UnknownHosts):
+            raise UsageError('--host: %s' % exc)
+        raise
+    except reader.ReaderError as exc:
+        raise Failure(exc, getattr(exc, 'service_type', None))
+    except ks_exceptions.Unauthorized as exc:
+        raise Failure('identity: authentication failed: %s' % exc,
+                      'identity')
+    except sdk_reader.UNREACHABLE_ERRORS as exc:
+        raise Failure(reader.ServiceUnreachable('identity', exc), 'identity')
+    except (ks_exceptions.ClientException,
+            sdk_exceptions.SDKException) as exc:
+        raise Failure(command.redactor.redact(str(exc)))
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    started = time.time()
+    stdout = io.StringIO()
+    command = None
+    parser = None
     try:
-        cloud_config = sdk_config.OpenStackConfig()
-        cloud_config.register_argparse_arguments(parser, argv)
+        command = Audit(Console(stdout, sys.stderr),
+                        sdk_config.OpenStackConfig(), argv)
+        parser = command.get_parser(PROG)
     except sdk_exceptions.ConfigException as exc:
         if 'was not found' in str(exc):
             return _usage(parser, '--os-cloud (or OS_CLOUD): %s' % exc)
         return _error('cloud configuration: %s' % exc)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, or argparse's own usage error
+    except SystemExit as exc:  # --help, --version, or a usage error
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
-    redactor = RedactingFilter()
-    handler = _configure_logging(args.debug, redactor)
+    handler = _configure_logging(args.debug, command.redactor)
     try:
-        scope, kinds = _validated(args)
-        connection = _connect(args, cloud_config, redactor)
-        sdk = sdk_reader.SdkReader(connection)
-        progress = (_progress_printer(sys.stderr)
-                    if sys.stderr.isatty() else None)
-        result = settle_mod.audit(sdk, scope=scope, kinds=kinds,
-                                  settle=args.settle,
-                                  interval=args.settle_interval,
-                                  max_workers=args.workers,
-                                  progress=progress)
-    except snapshot.UnknownHosts as exc:
-        return _usage(parser, '--host: %s' % exc)
+        _audit(command, args)
+        status = command.exit_code(args)
     except UsageError as exc:
         return _usage(parser, exc)
-    except reader.ReaderError as exc:
-        return _error(exc)
-    except ks_exceptions.Unauthorized as exc:
-        return _error('identity: authentication failed: %s' % exc)
-    except sdk_reader.UNREACHABLE_ERRORS as exc:
-        return _error(reader.ServiceUnreachable('identity', exc))
-    except (ks_exceptions.ClientException,
-            sdk_exceptions.SDKException) as exc:
-        return _error(redactor.redact(str(exc)))
+    except Failure as exc:
+        status = _error(exc)
+        if args.formatter != 'prometheus':
+            return status
+        from tracker_tests.audit import prometheus
+        stdout.write(prometheus.render_failure(
+            exc.service, time.time() - started, time.time()))
     finally:
         logging.getLogger().removeHandler(handler)
 
-    render = report.to_json if args.format == 'json' else report.to_table
-    print(render(result, kinds, requests=sdk.requests))
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+    if args.output:
+        try:
+            _write(args.output, stdout.getvalue())
+        except OSError as exc:
+            return _error('--output %s: %s' % (args.output,
+                                               exc.strerror or exc))
+    else:
+        sys.stdout.write(stdout.getvalue())
+    return status
 
 
 if __name__ == '__main__':

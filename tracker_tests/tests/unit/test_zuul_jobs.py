@@ -58,12 +58,18 @@ class TestZuulJobs(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.files, self.jobs, self.projects = load_zuul_config()
+        self.files, jobs, self.projects = load_zuul_config()
+        # Stable-branch jobs are their parents at another checkout.
+        self.stable_jobs = {name: job for name, job in jobs.items()
+                            if 'override-checkout' in job}
+        self.jobs = {name: job for name, job in jobs.items()
+                     if name not in self.stable_jobs}
 
     def test_files(self):
         self.assertEqual(
             [os.path.join(REPO, 'zuul.d', name)
-             for name in ('jobs.yaml', 'project.yaml')], self.files)
+             for name in ('jobs.yaml', 'project.yaml', 'stable-jobs.yaml')],
+            self.files)
 
     def test_parents(self):
         self.assertEqual('devstack-tempest', self.jobs[FAKE_JOB]['parent'])
@@ -159,8 +165,26 @@ class TestZuulJobs(testtools.TestCase):
     def test_project_runs_every_job(self):
         self.assertEqual(1, len(self.projects))
         project = self.projects[0]
-        for pipeline in ('check', 'gate'):
+        for pipeline, stable in (('check', set(self.stable_jobs)),
+                                 ('gate', set())):
             listed = pipeline_jobs(project, pipeline)
             self.assertEqual(len(listed), len(set(listed)), pipeline)
-            self.assertEqual(set(self.jobs) | UPSTREAM_JOBS, set(listed),
-                             pipeline)
+            self.assertEqual(set(self.jobs) | UPSTREAM_JOBS | stable,
+                             set(listed), pipeline)
+
+    def test_project_uses_the_tempest_plugin_templates(self):
+        self.assertEqual(
+            ['check-requirements', 'tempest-plugin-jobs',
+             'publish-openstack-docs-pti', 'release-notes-jobs-python3'],
+            self.projects[0]['templates'])
+
+    def test_stable_jobs_rerun_an_integration_job_on_a_stable_branch(self):
+        self.assertTrue(self.stable_jobs)
+        for name, job in self.stable_jobs.items():
+            self.assertIn(job['parent'], self.jobs, name)
+            branch = job['override-checkout']
+            self.assertRegex(branch, r'^stable/\d{4}\.[12]$', name)
+            self.assertTrue(name.endswith(
+                branch.split('/')[1].replace('.', '-')), name)
+            self.assertTrue(job['nodeset'].startswith(
+                'openstack-single-node-'), name)

@@ -16,14 +16,21 @@ import io
 import json
 import logging
 import os
+import re
+import subprocess
+import sys
 
 import fixtures
 import testtools
 
 from tracker_tests.audit import checks
 from tracker_tests.audit import cli
+from tracker_tests.audit import report
 from tracker_tests.tests.unit.audit import fake_cloud
 from tracker_tests.tests.unit.audit import fakes
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))))
 
 
 class CliTestCase(testtools.TestCase):
@@ -121,8 +128,10 @@ class TestCleanCloud(CliTestCase):
         self.assertEqual({'findings', 'summary'}, set(document))
         self.assertEqual([], document['findings'])
         summary = document['summary']
+        # 'acknowledged' was added with --ignore/--baseline.
         self.assertEqual({'counts', 'providers', 'servers', 'consumers',
-                          'seconds', 'reads', 'requests'}, set(summary))
+                          'seconds', 'reads', 'requests', 'acknowledged'},
+                         set(summary))
         self.assertEqual(set(checks.KINDS), set(summary['counts']))
         self.assertEqual(3, summary['providers'])
         self.assertGreaterEqual(summary['servers'], 2)
@@ -159,7 +168,8 @@ class TestFindings(CliTestCase):
         self.assertEqual(
             {'kind', 'severity', 'host', 'provider', 'consumer',
              'resource_class', 'expected', 'actual', 'explanation',
-             'remedy'}, set(finding))
+             'remedy', 'acknowledged'}, set(finding))
+        self.assertIs(False, finding['acknowledged'])
         self.assertEqual('openstack resource provider allocation delete %s'
                          % notes['orphan'], finding['remedy'])
 
@@ -306,3 +316,278 @@ class TestOutputHelpers(testtools.TestCase):
         self.assertEqual('\rtracker-audit: read 1/%d providers'
                          '\rtracker-audit: read %d/%d providers\n'
                          % (total, total, total), stream.getvalue())
+
+
+class TestCliffFormats(CliTestCase):
+    """-f/-c as in python-openstackclient; the documented JSON document."""
+
+    fixture_name = 'orphan_planted'
+
+    def run_orphan_only(self, *args):
+        self.start_cloud()
+        return self.run_cli('--os-cloud', 'fake', '--settle', '0', '--kind',
+                            'orphan_allocation', *args)
+
+    def test_value_of_the_remedy_column_is_a_repair_script(self):
+        self.assertEqual(3, self.run_orphan_only('-f', 'value', '-c',
+                                                 'remedy'))
+        self.assertEqual(
+            'openstack resource provider allocation delete %s\n'
+            % self.recording['notes']['orphan'], self.stdout.getvalue())
+
+    def test_json_with_columns_is_cliffs_list_of_objects(self):
+        self.assertEqual(3, self.run_orphan_only(
+            '-f', 'json', '-c', 'consumer', '-c', 'actual'))
+        self.assertEqual(
+            [{'consumer': self.recording['notes']['orphan'],
+              'actual': {'DISK_GB': 1, 'MEMORY_MB': 128, 'VCPU': 1}}],
+            json.loads(self.stdout.getvalue()))
+
+    def test_yaml_and_csv_list_every_column(self):
+        import yaml
+        self.assertEqual(3, self.run_orphan_only('-f', 'yaml'))
+        rows = yaml.safe_load(self.stdout.getvalue())
+        self.assertEqual(1, len(rows))
+        self.assertEqual(set(report.ROW_COLUMNS), set(rows[0]))
+        self.stdout.truncate(0)
+        self.stdout.seek(0)
+        self.assertEqual(3, self.run_orphan_only('-f', 'csv'))
+        header = self.stdout.getvalue().splitlines()[0]
+        self.assertEqual(','.join('"%s"' % c for c in report.ROW_COLUMNS),
+                         header)
+
+    def test_table_with_columns_is_cliffs_table(self):
+        self.assertEqual(3, self.run_orphan_only('-c', 'kind', '-c', 'host'))
+        lines = self.stdout.getvalue().splitlines()
+        self.assertEqual('| kind              | host     |', lines[1])
+        self.assertEqual('| orphan_allocation | compute1 |', lines[3])
+
+    def test_output_writes_the_file_and_nothing_on_stdout(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'report.json')
+        self.assertEqual(3, self.run_orphan_only('-f', 'json', '--output',
+                                                 path))
+        self.assertEqual('', self.stdout.getvalue())
+        with open(path) as source:
+            self.assertEqual(1, len(json.load(source)['findings']))
+        self.assertEqual([], [name for name in os.listdir(
+            os.path.dirname(path)) if name != 'report.json'])
+
+    def test_unknown_column_exits_2_before_reading_the_cloud(self):
+        cloud = self.start_cloud()
+        self.assertEqual(2, self.run_cli('--os-cloud', 'fake', '-c',
+                                         'remedies'))
+        self.assertIn('-c/--column', self.one_error_line())
+        self.assertIn('remedies', self.one_error_line())
+        self.assertEqual([], cloud.requests)
+
+    def test_columns_of_a_whole_report_format_exit_2(self):
+        self.assertEqual(2, self.run_cli('-f', 'prometheus', '-c', 'kind'))
+        self.assertIn('-f prometheus', self.one_error_line())
+
+
+class TestAcknowledgedFindings(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def audit(self, *args):
+        self.stdout.truncate(0)
+        self.stdout.seek(0)
+        return self.run_cli('--os-cloud', 'fake', '--settle', '0', *args)
+
+    def test_fail_on_error_lets_warnings_exit_0(self):
+        self.start_cloud()
+        self.assertEqual(3, self.audit('--kind', 'usage_mismatch'))
+        self.assertEqual(0, self.audit('--kind', 'usage_mismatch',
+                                       '--fail-on', 'error'))
+        self.assertIn('usage_mismatch', self.stdout.getvalue())
+        self.assertEqual(3, self.audit('--fail-on', 'error'))
+
+    def test_ignore_acknowledges_a_consumer(self):
+        self.start_cloud()
+        orphan = self.recording['notes']['orphan']
+        self.assertEqual(0, self.audit('--kind', 'orphan_allocation',
+                                       '--ignore', orphan.upper(),
+                                       '-f', 'json'))
+        findings = json.loads(self.stdout.getvalue())['findings']
+        self.assertEqual([(orphan, True)],
+                         [(f['consumer'], f['acknowledged'])
+                          for f in findings])
+
+    def test_ignore_acknowledges_a_provider(self):
+        self.start_cloud()
+        self.assertEqual(0, self.audit('--ignore',
+                                       self.recording['notes']['provider']))
+
+    def test_baseline_acknowledges_what_it_lists_and_no_more(self):
+        self.start_cloud()
+        baseline = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                'baseline.json')
+        self.assertEqual(3, self.audit('--kind', 'orphan_allocation',
+                                       '--output', baseline, '-f', 'json'))
+        self.assertEqual(0, self.audit('--kind', 'orphan_allocation',
+                                       '--baseline', baseline))
+        self.assertIn('error (acknowledged)', self.stdout.getvalue())
+        # The usage mismatches were not in the baseline: they are new.
+        self.assertEqual(3, self.audit('--baseline', baseline, '-f', 'json'))
+        document = json.loads(self.stdout.getvalue())
+        self.assertEqual(1, document['summary']['acknowledged'])
+        self.assertEqual({'usage_mismatch'}, {
+            f['kind'] for f in document['findings']
+            if not f['acknowledged']})
+
+    def test_ignore_of_something_else_than_a_uuid_exits_2(self):
+        self.assertEqual(2, self.run_cli('--ignore', 'compute1'))
+        self.assertIn("--ignore: 'compute1'", self.one_error_line())
+
+    def test_baseline_that_is_no_report_exits_2_naming_it(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        not_json = os.path.join(directory, 'notes.txt')
+        with open(not_json, 'w') as out:
+            out.write('orphans: none\n')
+        wrong_shape = os.path.join(directory, 'list.json')
+        with open(wrong_shape, 'w') as out:
+            json.dump([{'kind': 'orphan_allocation'}], out)
+        for path, why in ((not_json, 'not JSON'),
+                          (wrong_shape, 'not a tracker-audit JSON report'),
+                          (os.path.join(directory, 'missing.json'),
+                           'No such file')):
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli('--baseline', path))
+            line = self.one_error_line()
+            self.assertIn('--baseline %s' % path, line)
+            self.assertIn(why, line)
+
+
+class TestPrometheusOutput(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def metrics(self):
+        from prometheus_client import parser
+        families = parser.text_string_to_metric_families(
+            self.stdout.getvalue())
+        return {(sample.name, tuple(sorted(sample.labels.items()))):
+                sample.value for family in families
+                for sample in family.samples}
+
+    def test_findings_by_kind_severity_and_host(self):
+        self.start_cloud()
+        self.assertEqual(3, self.run_cli(
+            '--os-cloud', 'fake', '--settle', '0', '-f', 'prometheus',
+            '--ignore', self.recording['notes']['orphan']))
+        metrics = self.metrics()
+        self.assertEqual(1, metrics[('tracker_audit_success', ())])
+        self.assertEqual(3, metrics[('tracker_audit_providers', ())])
+        self.assertEqual(1, metrics[('tracker_audit_findings', (
+            ('acknowledged', 'true'), ('host', 'compute1'),
+            ('kind', 'orphan_allocation'), ('severity', 'error')))])
+        self.assertEqual(3, metrics[('tracker_audit_findings', (
+            ('acknowledged', 'false'), ('host', 'compute1'),
+            ('kind', 'usage_mismatch'), ('severity', 'warning')))])
+        self.assertEqual(0, metrics[('tracker_audit_new_findings', (
+            ('kind', 'orphan_allocation'),))])
+        self.assertEqual(0, metrics[('tracker_audit_new_findings', (
+            ('kind', 'forced_down_service'),))])
+        self.assertEqual(3, metrics[('tracker_audit_new_findings', (
+            ('kind', 'usage_mismatch'),))])
+        self.assertGreater(metrics[(
+            'tracker_audit_last_run_timestamp_seconds', ())], 1.7e9)
+
+    def test_a_failed_run_still_writes_success_0(self):
+        self.start_cloud({'compute': 'here', 'placement': 'closed'})
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'tracker.prom')
+        self.assertEqual(1, self.run_cli('--os-cloud', 'fake', '--settle',
+                                         '0', '-f', 'prometheus',
+                                         '--output', path))
+        self.assertIn('placement service unreachable', self.one_error_line())
+        with open(path) as source:
+            self.stdout.write(source.read())
+        metrics = self.metrics()
+        self.assertEqual(0, metrics[('tracker_audit_success', ())])
+        self.assertEqual(1, metrics[('tracker_audit_read_errors', (
+            ('service', 'placement'),))])
+        self.assertNotIn('tracker_audit_findings', {
+            name for name, _ in metrics})
+
+
+class TestHtmlOutput(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def test_html_names_the_orphan_and_draws_a_chart_per_node(self):
+        self.start_cloud()
+        self.assertEqual(3, self.run_cli('--os-cloud', 'fake', '--settle',
+                                         '0', '-f', 'html', '--kind',
+                                         'orphan_allocation'))
+        page = self.stdout.getvalue()
+        self.assertTrue(page.startswith('<!DOCTYPE html>'), page[:100])
+        self.assertIn(self.recording['notes']['orphan'], page)
+        self.assertIn('<body data-charts="3">', page)
+        # Capacity needs inventories, which an orphan-only audit skips.
+        self.assertNotIn('Inventories were not read', page)
+
+
+class TestOptions(CliTestCase):
+
+    def help_text(self):
+        self.assertEqual(0, self.run_cli('--help'))
+        return self.stdout.getvalue()
+
+    def test_help_offers_only_the_services_it_reads(self):
+        text = self.help_text()
+        for option in ('--os-compute-endpoint-override',
+                       '--os-placement-endpoint-override',
+                       '--os-identity-api-version', '--os-cloud',
+                       '--os-region-name', '--os-interface',
+                       '--fail-on', '--baseline', '--ignore', '-f {',
+                       '-c COLUMN', '--output'):
+            self.assertIn(option, text)
+        for option in cli.MEANINGLESS_OPTIONS + ('--os-network',
+                                                 '--os-image'):
+            self.assertNotIn(option + ' ', text)
+
+    def test_help_documents_the_exit_codes(self):
+        self.assertIn('Exit codes: 0 no new finding, 3 new findings '
+                      '(acknowledged ones and, with --fail-on error, '
+                      'warnings do not count), 1 error, 2 bad usage.',
+                      ' '.join(self.help_text().split()))
+        self.assertIn('2 bad usage', cli.__doc__)
+
+    def test_meaningless_sdk_options_exit_2_naming_them(self):
+        for option in cli.MEANINGLESS_OPTIONS:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli(option, 'x'))
+            self.assertIn(option, self.one_error_line())
+
+    def test_manual_page_documents_every_option_and_format(self):
+        text = self.help_text()
+        documented = {'--os-cloud', '--os-*'}
+        options = set(re.findall(r'(?<![\w-])(--[a-z][a-z-]*)', text))
+        ours = {o for o in options if not o.startswith('--os-')}
+        man_page = os.path.join(REPO, 'doc', 'source', 'cli',
+                                'tracker-audit.rst')
+        with open(man_page) as source:
+            page = source.read()
+        self.assertTrue(ours, text)
+        self.assertEqual(set(), {o for o in ours | documented
+                                 if o not in page})
+        for name in cli.Audit(cli.Console(None, None), None,
+                              [])._formatter_plugins.names():
+            self.assertIn('``%s``' % name, page)
+
+    def test_version(self):
+        self.assertEqual(0, self.run_cli('--version'))
+        self.assertEqual('tracker-audit %s' % cli.version(),
+                         self.stdout.getvalue().strip())
+        self.assertRegex(cli.version(), r'^\d+\.\d+')
+
+    def test_python_m_runs_the_command(self):
+        done = subprocess.run(
+            [sys.executable, '-m', 'tracker_tests.audit', '--kind', 'nope'],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(2, done.returncode, done.stderr)
+        self.assertIn('tracker-audit: error: --kind', done.stderr)
