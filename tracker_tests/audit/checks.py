@@ -15,8 +15,8 @@
 Each check is registered once with ``finding_kind``, which names its kind,
 severity and what it needs from a snapshot; the list of kinds, the report
 order and what a read may skip all derive from that registry. Finding kinds
-are public API (JSON output, tests, doc/audit.rst): never rename one.
-run_checks builds the shared Lookups once per snapshot for every check.
+are public API (JSON output, tests, doc/source/audit.rst): never rename
+one. run_checks builds the shared Lookups once per snapshot for every check.
 """
 
 import dataclasses
