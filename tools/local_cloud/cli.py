@@ -25,13 +25,13 @@ import time
 from local_cloud import broker
 from local_cloud import clients
 from local_cloud import database
-from local_cloud import glance
+from local_cloud import glance_service
 from local_cloud import install
-from local_cloud import keystone
+from local_cloud import keystone_service
 from local_cloud import layout as layout_mod
-from local_cloud import neutron
-from local_cloud import nova
-from local_cloud import placement
+from local_cloud import neutron_service
+from local_cloud import nova_service
+from local_cloud import placement_service
 from local_cloud import supervisor
 from local_cloud import wsgi
 
@@ -67,7 +67,7 @@ def computes_of(layout):
     state = load_state(layout)
     if not state:
         return []
-    return [nova.Compute(**c) for c in state['computes']]
+    return [nova_service.Compute(**c) for c in state['computes']]
 
 
 def all_specs(layout, computes):
@@ -76,8 +76,8 @@ def all_specs(layout, computes):
     specs += broker.process_specs(layout)
     specs += [wsgi.process_spec(layout, name) for name in (
         'keystone', 'placement', 'glance', 'neutron')]
-    specs += nova.control_specs(layout)
-    specs += [nova.compute_spec(layout, c) for c in computes]
+    specs += nova_service.control_specs(layout)
+    specs += [nova_service.compute_spec(layout, c) for c in computes]
     return specs
 
 
@@ -98,7 +98,7 @@ class Up:
         self.secrets = load_secrets(layout)
         previous = computes_of(layout)
         if compute_count or fault_computes is not None or not previous:
-            self.computes = nova.default_computes(
+            self.computes = nova_service.default_computes(
                 compute_count or DEFAULT_COMPUTES,
                 fault_computes is not False)
         else:
@@ -129,16 +129,17 @@ class Up:
 
         keystone_spec = wsgi.process_spec(layout, 'keystone')
         if not self.sup.pid('keystone'):
-            keystone.prepare(layout, secrets, self.run)
+            keystone_service.prepare(layout, secrets, self.run)
         self.start([keystone_spec])
         provision = _provision()
         provision.identity(layout, secrets)
 
         self._prepare_in_parallel()
         self.start([wsgi.process_spec(layout, n) for n in (
-            'placement', 'glance', 'neutron')] + nova.control_specs(layout))
-        self.start([nova.compute_spec(layout, c) for c in self.computes],
-                   timeout=5)
+            'placement', 'glance', 'neutron')] +
+            nova_service.control_specs(layout))
+        self.start([nova_service.compute_spec(layout, c)
+                    for c in self.computes], timeout=5)
         hosts = [c.host for c in self.computes]
         self._wait_for_computes(provision, hosts)
 
@@ -161,10 +162,11 @@ class Up:
 
     def _config_files(self):
         files = {}
-        for module in (keystone, placement, glance, neutron):
+        for module in (keystone_service, placement_service, glance_service,
+                       neutron_service):
             files.update(module.config_files(self.layout, self.secrets))
-        files.update(nova.config_files(self.layout, self.secrets,
-                                       self.computes))
+        files.update(nova_service.config_files(self.layout, self.secrets,
+                                               self.computes))
         return files
 
     def _prepare_in_parallel(self):
@@ -173,13 +175,13 @@ class Up:
         They are independent and each mostly waits on MariaDB.
         """
         jobs = [(name, fn) for name, fn in (
-            ('placement', lambda: placement.prepare(
+            ('placement', lambda: placement_service.prepare(
                 self.layout, self.secrets, self.run)),
-            ('glance', lambda: glance.prepare(
+            ('glance', lambda: glance_service.prepare(
                 self.layout, self.secrets, self.run)),
-            ('neutron', lambda: neutron.prepare(
+            ('neutron', lambda: neutron_service.prepare(
                 self.layout, self.secrets, self.run)),
-            ('nova_api', lambda: nova.prepare(
+            ('nova_api', lambda: nova_service.prepare(
                 self.layout, self.secrets, self.computes, self.run)),
         ) if not self.sup.pid(name)]
         with concurrent.futures.ThreadPoolExecutor(len(jobs) or 1) as pool:
@@ -207,7 +209,7 @@ class Up:
             time.sleep(2)
         # Every compute node exists now: one discover maps them all, and
         # the scheduler only picks hosts mapped to the cell.
-        self.run('nova-discover-hosts', nova.manage(self.layout) + [
+        self.run('nova-discover-hosts', nova_service.manage(self.layout) + [
             'cell_v2', 'discover_hosts'])
 
 
@@ -306,7 +308,7 @@ def cmd_compute(layout, args):
               file=sys.stderr)
         return EXIT_USAGE
     sup = supervisor.Supervisor(layout)
-    spec = nova.compute_spec(layout, hosts[args.host])
+    spec = nova_service.compute_spec(layout, hosts[args.host])
     if args.action == 'start':
         started = sup.start(spec)
         sup.wait_ready(spec)
@@ -355,8 +357,9 @@ def parser():
     up.add_argument('--fault-computes', action=argparse.BooleanOptionalAction,
                     help='also run the fault-injecting computes (%s) in '
                          'zone %r (default: yes, or as the last up)' % (
-                             ', '.join(c.host for c in nova.FAULT_COMPUTES),
-                             nova.FAULT_ZONE))
+                             ', '.join(c.host for c in
+                                       nova_service.FAULT_COMPUTES),
+                             nova_service.FAULT_ZONE))
     up.add_argument('--fresh', action='store_true',
                     help='wipe databases and state first')
     sub.add_parser('status', help='each service with pid, port and state; '

@@ -16,7 +16,7 @@ import shlex
 
 from local_cloud import ini
 from local_cloud import layout as layout_mod
-from local_cloud import nova
+from local_cloud import nova_service
 
 ADMIN_CLOUD = 'localcloud-admin'
 MEMBER_CLOUD = 'localcloud-member'
@@ -27,7 +27,7 @@ FLAVORS = (
     ('tracker.small', 1, 128, 1, {}),
     ('tracker.medium', 2, 256, 2, {}),
     # Only the fault-injecting computes have the trait it requires.
-    ('tracker.fault', 1, 128, 1, {'trait:%s' % nova.FAULT_TRAIT:
+    ('tracker.fault', 1, 128, 1, {'trait:%s' % nova_service.FAULT_TRAIT:
                                   'required'}),
 )
 IMAGE_NAME = 'localcloud-raw'

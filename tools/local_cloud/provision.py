@@ -20,7 +20,7 @@ import openstack
 
 from local_cloud import clients
 from local_cloud import layout as layout_mod
-from local_cloud import nova
+from local_cloud import nova_service
 
 SERVICES = (
     # (user, catalog type, service name, port name, path)
@@ -113,15 +113,15 @@ def zones(layout, secrets, computes):
     conn = admin_connection(layout, secrets)
     by_zone = {}
     for compute in computes:
-        if compute.zone != nova.DEFAULT_ZONE:
+        if compute.zone != nova_service.DEFAULT_ZONE:
             by_zone.setdefault(compute.zone, []).append(compute.host)
     for zone, hosts in sorted(by_zone.items()):
         aggregate = conn.compute.find_aggregate(zone) or \
             conn.compute.create_aggregate(name=zone, availability_zone=zone)
         aggregate = conn.compute.get_aggregate(aggregate.id)
-        if zone == nova.FAULT_ZONE:
+        if zone == nova_service.FAULT_ZONE:
             conn.compute.set_aggregate_metadata(
-                aggregate, {'trait:%s' % nova.FAULT_TRAIT: 'required'})
+                aggregate, {'trait:%s' % nova_service.FAULT_TRAIT: 'required'})
         for host in hosts:
             if host not in (aggregate.hosts or []):
                 conn.compute.add_host_to_aggregate(aggregate, host)

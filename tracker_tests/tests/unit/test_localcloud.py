@@ -34,7 +34,7 @@ from local_cloud import cli  # noqa: E402
 from local_cloud import clients  # noqa: E402
 from local_cloud import ini  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
-from local_cloud import nova  # noqa: E402
+from local_cloud import nova_service  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
 
 SECRETS = {'db_password': 'db-secret', 'admin_password': 'admin-secret',
@@ -64,7 +64,7 @@ class ConfigRenderingTest(testtools.TestCase):
         self.root = pathlib.Path(tempfile.mkdtemp())
         self.addCleanup(__import__('shutil').rmtree, self.root)
         self.layout = layout_mod.Layout.from_env(self.root)
-        self.computes = nova.default_computes(3)
+        self.computes = nova_service.default_computes(3)
         self.files = {str(p): t for p, t in cli.Up._config_files(
             type('U', (), {'layout': self.layout, 'secrets': SECRETS,
                            'computes': self.computes})()).items()}
@@ -98,7 +98,8 @@ class ConfigRenderingTest(testtools.TestCase):
         for number in (1, 2, 3):
             conf = self.conf('etc/nova/compute%d.conf' % number)['DEFAULT']
             self.assertEqual('compute%d' % number, conf['host'])
-            self.assertEqual(nova.STABLE_DRIVER, conf['compute_driver'])
+            self.assertEqual(nova_service.STABLE_DRIVER,
+                             conf['compute_driver'])
             paths.add(conf['state_path'])
         self.assertEqual(3, len(paths))
 
@@ -133,7 +134,8 @@ class ClientFilesTest(testtools.TestCase):
 
     def test_tempest_conf_drives_this_cloud(self):
         conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid', nova.default_computes(3)))
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
         self.assertEqual('3', conf['compute']['min_compute_nodes'])
         self.assertEqual('image-uuid', conf['compute']['image_ref'])
         self.assertEqual('false', conf['auth']['create_isolated_networks'])
