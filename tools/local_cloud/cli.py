@@ -22,18 +22,12 @@ import signal
 import sys
 import time
 
-from local_cloud import broker
 from local_cloud import clients
-from local_cloud import database
-from local_cloud import glance_service
 from local_cloud import install
-from local_cloud import keystone_service
 from local_cloud import layout as layout_mod
-from local_cloud import neutron_service
 from local_cloud import nova_service
-from local_cloud import placement_service
+from local_cloud import services
 from local_cloud import supervisor
-from local_cloud import wsgi
 
 EXIT_USAGE = 2
 DEFAULT_COMPUTES = 3
@@ -70,17 +64,6 @@ def computes_of(layout):
     return [nova_service.Compute(**c) for c in state['computes']]
 
 
-def all_specs(layout, computes):
-    """Every process of the cloud, in start order."""
-    specs = [database.process_spec(layout)]
-    specs += broker.process_specs(layout)
-    specs += [wsgi.process_spec(layout, name) for name in (
-        'keystone', 'placement', 'glance', 'neutron')]
-    specs += nova_service.control_specs(layout)
-    specs += [nova_service.compute_spec(layout, c) for c in computes]
-    return specs
-
-
 def write_files(files, mode=0o644):
     for path, text in files.items():
         path = pathlib.Path(path)
@@ -95,122 +78,72 @@ class Up:
     def __init__(self, layout, compute_count, fault_computes):
         self.layout = layout
         self.sup = supervisor.Supervisor(layout)
-        self.secrets = load_secrets(layout)
         previous = computes_of(layout)
         if compute_count or fault_computes is not None or not previous:
-            self.computes = nova_service.default_computes(
+            computes = nova_service.default_computes(
                 compute_count or DEFAULT_COMPUTES,
                 fault_computes is not False)
         else:
-            self.computes = previous
+            computes = previous
+        self.ctx = services.Context(
+            layout, computes, secrets=load_secrets(layout), run=self.run,
+            sup=self.sup)
 
     def run(self, name, argv):
         """A one-off set-up command, logged to logs/<name>.log."""
         supervisor.run_logged(name, argv, self.sup.log_path(name))
 
-    def start(self, specs, timeout=120):
-        started = [s for s in specs if self.sup.start(s)]
-        for spec in specs:
-            self.sup.wait_ready(spec, timeout)
-        return started
-
     def __call__(self):
         t0 = time.monotonic()
-        layout, secrets = self.layout, self.secrets
+        ctx = self.ctx
         # Only the admin's files hold passwords; keep them private.
-        write_files(self._config_files(), mode=0o600)
-
-        database.initialise(layout)
-        self.start([database.process_spec(layout)])
-        database.create_databases(layout, secrets['db_password'])
-
-        write_files(broker.config_files(layout))
-        self.start(broker.process_specs(layout))
-
-        keystone_spec = wsgi.process_spec(layout, 'keystone')
-        if not self.sup.pid('keystone'):
-            keystone_service.prepare(layout, secrets, self.run)
-        self.start([keystone_spec])
+        write_files(services.config_files(ctx), mode=0o600)
+        self.start_services(services.stages())
         provision = _provision()
-        provision.identity(layout, secrets)
-
-        self._prepare_in_parallel()
-        self.start([wsgi.process_spec(layout, n) for n in (
-            'placement', 'glance', 'neutron')] +
-            nova_service.control_specs(layout))
-        self.start([nova_service.compute_spec(layout, c)
-                    for c in self.computes], timeout=5)
-        hosts = [c.host for c in self.computes]
-        self._wait_for_computes(provision, hosts)
-
-        provision.zones(layout, secrets, self.computes)
-        image_id = provision.image(layout, secrets)
-        provision.flavors(layout, secrets)
+        provision.zones(ctx.layout, ctx.secrets, ctx.computes)
+        image_id = provision.image(ctx.layout, ctx.secrets)
+        provision.flavors(ctx.layout, ctx.secrets)
         write_files({
-            layout.clouds_yaml: clients.clouds_yaml(layout, secrets),
-            layout.tempest_conf: clients.tempest_conf(
-                layout, secrets, image_id, self.computes),
+            ctx.layout.clouds_yaml: clients.clouds_yaml(ctx.layout,
+                                                        ctx.secrets),
+            ctx.layout.tempest_conf: clients.tempest_conf(
+                ctx.layout, ctx.secrets, image_id, ctx.computes),
         }, mode=0o600)
-        (layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
-        layout.state_file.write_text(json.dumps({
-            'computes': [vars(c) for c in self.computes],
+        (ctx.layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
+        ctx.layout.state_file.write_text(json.dumps({
+            'computes': [vars(c) for c in ctx.computes],
             'image_id': image_id,
         }, indent=2))
+        hosts = [c.host for c in ctx.computes]
         print('local cloud up in %.0f s: %d computes (%s)' % (
             time.monotonic() - t0, len(hosts), ', '.join(hosts)))
-        print('use it: eval "$(%s env)"' % clients.localcloud_command(layout))
+        print('use it: eval "$(%s env)"'
+              % clients.localcloud_command(ctx.layout))
 
-    def _config_files(self):
-        files = {}
-        for module in (keystone_service, placement_service, glance_service,
-                       neutron_service):
-            files.update(module.config_files(self.layout, self.secrets))
-        files.update(nova_service.config_files(self.layout, self.secrets,
-                                               self.computes))
-        return files
+    def start_services(self, stages):
+        for stage in stages:
+            self._prepare_in_parallel(stage)
+            specs = services.process_specs(self.ctx, stage)
+            for spec in specs:
+                self.sup.start(spec)
+            for spec in specs:
+                self.sup.wait_ready(spec)
+            for service in stage:
+                if service.after_start:
+                    service.after_start(self.ctx)
 
-    def _prepare_in_parallel(self):
-        """Database migrations of the services that are not running yet.
+    def _prepare_in_parallel(self, stage):
+        """The preparation (database migrations) of the services of a
+        stage that are not all running.
 
         They are independent and each mostly waits on MariaDB.
         """
-        jobs = [(name, fn) for name, fn in (
-            ('placement', lambda: placement_service.prepare(
-                self.layout, self.secrets, self.run)),
-            ('glance', lambda: glance_service.prepare(
-                self.layout, self.secrets, self.run)),
-            ('neutron', lambda: neutron_service.prepare(
-                self.layout, self.secrets, self.run)),
-            ('nova_api', lambda: nova_service.prepare(
-                self.layout, self.secrets, self.computes, self.run)),
-        ) if not self.sup.pid(name)]
+        jobs = [service.prepare for service in stage if service.prepare and
+                not all(self.sup.pid(spec.name)
+                        for spec in service.processes(self.ctx))]
         with concurrent.futures.ThreadPoolExecutor(len(jobs) or 1) as pool:
-            for future in [pool.submit(fn) for _, fn in jobs]:
+            for future in [pool.submit(job, self.ctx) for job in jobs]:
                 future.result()
-
-    def _wait_for_computes(self, provision, hosts, timeout=240):
-        """Wait until every compute is usable, then map it into the cell."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for host in hosts:
-                if not self.sup.pid('nova-compute-%s' % host):
-                    raise supervisor.ServiceFailed(
-                        'nova-compute on %s' % host, 'the process exited',
-                        self.sup.log_path('nova-compute-%s' % host))
-            missing = provision.computes_not_ready(self.layout, self.secrets,
-                                                   hosts)
-            if not missing:
-                break
-            if time.monotonic() > deadline:
-                host, why = sorted(missing.items())[0]
-                raise supervisor.ServiceFailed(
-                    'nova-compute on %s' % host, why,
-                    self.sup.log_path('nova-compute-%s' % host))
-            time.sleep(2)
-        # Every compute node exists now: one discover maps them all, and
-        # the scheduler only picks hosts mapped to the cell.
-        self.run('nova-discover-hosts', nova_service.manage(self.layout) + [
-            'cell_v2', 'discover_hosts'])
 
 
 def _provision():
@@ -250,35 +183,40 @@ def cmd_status(layout, args):
         print('no local cloud in %s; start one with: tools/localcloud up'
               % layout.root)
         return 1
-    down = 0
-    specs = all_specs(layout, computes)
-    width = max(len(spec.name) for spec in specs) + 2
-    row = '%%-%ds %%-8s %%-6s %%s' % width
-    print(row % ('SERVICE', 'PID', 'PORT', 'STATE'))
-    for spec in specs:
+    ctx = services.Context(layout, computes)
+    rows = [(service.name, spec) for service in services.REGISTRY
+            for spec in service.processes(ctx)]
+    widths = [max(len(name) for name, _ in rows) + 1,
+              max(len(spec.name) for _, spec in rows) + 1]
+    row = '%%-%ds %%-%ds %%-8s %%-6s %%s' % tuple(widths)
+    print(row % ('SERVICE', 'PROCESS', 'PID', 'PORT', 'STATE'))
+    unhealthy = 0
+    for name, spec in rows:
         pid = sup.pid(spec.name)
         port = layout.ports[spec.ports[0]] if spec.ports else None
         up = bool(pid) and (port is None or supervisor.port_accepts(port))
-        down += not up
-        print(row % (spec.name, pid or '-', port or '-',
+        unhealthy += not up
+        print(row % (name, spec.name, pid or '-', port or '-',
                      'up' if up else 'down'))
-    return 1 if down else 0
-
-
-#: Stopped last, after every OpenStack service that uses them.
-INFRASTRUCTURE = ('rabbitmq', 'epmd', 'mariadb')
+    return 1 if unhealthy else 0
 
 
 def cmd_down(layout, args):
     sup = supervisor.Supervisor(layout)
-    order = [s.name for s in all_specs(layout, computes_of(layout))]
-    names = [n for n in reversed(order) if n in sup.names()]
-    names += [n for n in sup.names() if n not in order]
-    services = [n for n in names if n not in INFRASTRUCTURE]
-    # The services shut down in parallel: signal all, then wait for each.
-    for name in services:
+    ctx = services.Context(layout, computes_of(layout))
+    infrastructure = [s for s in services.REGISTRY if s.infrastructure]
+    last = [spec.name for spec in reversed(
+        services.process_specs(ctx, infrastructure))]
+    order = [spec.name for spec in services.process_specs(ctx)]
+    recorded = sup.names()
+    names = [n for n in reversed(order) if n in recorded]
+    names += [n for n in recorded if n not in order]
+    first = [n for n in names if n not in last]
+    # What uses the infrastructure shuts down in parallel: signal all,
+    # then wait for each.
+    for name in first:
         sup.send_signal(name, signal.SIGTERM)
-    for name in services + [n for n in INFRASTRUCTURE if n in names]:
+    for name in first + [n for n in last if n in recorded]:
         if sup.stop(name):
             print('stopped %s' % name)
     return 0

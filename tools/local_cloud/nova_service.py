@@ -14,6 +14,7 @@
 import dataclasses
 import shutil
 import subprocess
+import time
 import uuid
 
 from local_cloud import ini
@@ -124,7 +125,9 @@ def state_path(layout, host=None):
     return base / host if host else base
 
 
-def config_files(layout, secrets, computes):
+def config_files(ctx):
+    """nova.conf, which every nova service reads, and nova-api's uwsgi."""
+    layout, secrets = ctx.layout, ctx.secrets
     service_auth = ini.keystone_auth(layout, secrets, 'nova')
     conf = {
         'DEFAULT': dict({
@@ -176,8 +179,19 @@ def config_files(layout, secrets, computes):
         'oslo_concurrency': {'lock_path': state_path(layout) / 'locks'},
         'oslo_messaging_notifications': {'driver': 'noop'},
     }
-    files = {conf_path(layout): ini.render(conf)}
-    for compute in computes:
+    return {
+        conf_path(layout): ini.render(conf),
+        wsgi.config_path(layout, 'nova_api'): wsgi.uwsgi_config(
+            layout, 'nova_api', 'nova.wsgi.osapi_compute:application',
+            {'OS_NOVA_CONFIG_DIR': conf_dir(layout)}, processes=2),
+    }
+
+
+def compute_config_files(ctx):
+    """Each compute's own file, read after nova.conf."""
+    layout = ctx.layout
+    files = {}
+    for compute in ctx.computes:
         sections = {
             'DEFAULT': {
                 'host': compute.host,
@@ -194,9 +208,6 @@ def config_files(layout, secrets, computes):
             files[provider_dir / 'fault-injection.yaml'] = (
                 FAULT_PROVIDER_CONFIG)
         files[compute_conf_path(layout, compute.host)] = ini.render(sections)
-    files[wsgi.config_path(layout, 'nova_api')] = wsgi.uwsgi_config(
-        layout, 'nova_api', 'nova.wsgi.osapi_compute:application',
-        {'OS_NOVA_CONFIG_DIR': conf_dir(layout)}, processes=2)
     return files
 
 
@@ -204,16 +215,12 @@ def manage(layout):
     return [layout.venv_bin('nova-manage'), '--config-file', conf_path(layout)]
 
 
-def prepare(layout, secrets, computes, run):
+def prepare(ctx):
+    """The API and cell databases, and cell1."""
+    layout, secrets, run = ctx.layout, ctx.secrets, ctx.run
     shutil.copy(layout.venv / 'etc' / 'nova' / 'api-paste.ini',
                 conf_dir(layout) / 'api-paste.ini')
     (state_path(layout) / 'locks').mkdir(parents=True, exist_ok=True)
-    for compute in computes:
-        host_state = state_path(layout, compute.host)
-        (host_state / 'instances').mkdir(parents=True, exist_ok=True)
-        compute_id = host_state / 'compute_id'
-        if not compute_id.exists():
-            compute_id.write_text('%s\n' % uuid.uuid4())
     run('nova-api-db-sync', manage(layout) + ['api_db', 'sync'])
     run('nova-map-cell0', manage(layout) + [
         'cell_v2', 'map_cell0', '--database_connection',
@@ -227,21 +234,28 @@ def prepare(layout, secrets, computes, run):
     run('nova-db-sync', manage(layout) + ['db', 'sync'])
 
 
-def control_specs(layout):
-    """nova-api, nova-conductor and nova-scheduler."""
-    specs = [wsgi.process_spec(layout, 'nova_api')]
-    for binary in ('nova-conductor', 'nova-scheduler'):
-        specs.append(supervisor.ProcessSpec(
-            name=binary,
-            argv=[layout.venv_bin(binary),
-                  '--config-file', conf_path(layout)]))
-    return specs
+def processes(binary):
+    """The ``processes`` of nova-conductor or nova-scheduler."""
+    return lambda ctx: [supervisor.ProcessSpec(
+        name=binary,
+        argv=[ctx.layout.venv_bin(binary),
+              '--config-file', conf_path(ctx.layout)])]
+
+
+def prepare_computes(ctx):
+    """Each compute's state directory and node identity."""
+    for compute in ctx.computes:
+        host_state = state_path(ctx.layout, compute.host)
+        (host_state / 'instances').mkdir(parents=True, exist_ok=True)
+        compute_id = host_state / 'compute_id'
+        if not compute_id.exists():
+            compute_id.write_text('%s\n' % uuid.uuid4())
 
 
 def compute_spec(layout, compute):
     if compute.driver.startswith(FAULT_DRIVERS):
-        # -P: the launcher's own folder holds a nova.py of ours, which
-        # must not shadow nova.
+        # -P: the launcher's own folder holds modules of ours, which must
+        # not shadow anything nova imports.
         program = [layout.venv_bin('python'), '-P', FAULT_COMPUTE_LAUNCHER]
     else:
         program = [layout.venv_bin('nova-compute')]
@@ -250,3 +264,35 @@ def compute_spec(layout, compute):
         argv=program + [
             '--config-file', conf_path(layout),
             '--config-file', compute_conf_path(layout, compute.host)])
+
+
+def compute_process_specs(ctx):
+    return [compute_spec(ctx.layout, c) for c in ctx.computes]
+
+
+def wait_until_computes_usable(ctx, timeout=240):
+    """Wait until every compute is usable, then map it into the cell."""
+    # Imported late: it needs openstacksdk, found only in the cloud's venv.
+    from local_cloud import provision
+    hosts = [c.host for c in ctx.computes]
+    deadline = time.monotonic() + timeout
+    while True:
+        for host in hosts:
+            if not ctx.sup.pid('nova-compute-%s' % host):
+                raise supervisor.ServiceFailed(
+                    'nova-compute on %s' % host, 'the process exited',
+                    ctx.sup.log_path('nova-compute-%s' % host))
+        missing = provision.computes_not_ready(ctx.layout, ctx.secrets,
+                                               hosts)
+        if not missing:
+            break
+        if time.monotonic() > deadline:
+            host, why = sorted(missing.items())[0]
+            raise supervisor.ServiceFailed(
+                'nova-compute on %s' % host, why,
+                ctx.sup.log_path('nova-compute-%s' % host))
+        time.sleep(2)
+    # Every compute node exists now: one discover maps them all, and
+    # the scheduler only picks hosts mapped to the cell.
+    ctx.run('nova-discover-hosts', manage(ctx.layout) + [
+        'cell_v2', 'discover_hosts'])

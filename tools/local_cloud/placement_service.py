@@ -19,7 +19,8 @@ def conf_dir(layout):
     return layout.etc / 'placement'
 
 
-def config_files(layout, secrets):
+def config_files(ctx):
+    layout, secrets = ctx.layout, ctx.secrets
     conf = ini.render({
         'DEFAULT': {'debug': False},
         'placement_database': {'connection': layout.db_url(
@@ -35,7 +36,8 @@ def config_files(layout, secrets):
     }
 
 
-def prepare(layout, secrets, run):
+def prepare(ctx):
+    layout, run = ctx.layout, ctx.run
     run('placement-db-sync', [
         layout.venv_bin('placement-manage'),
         '--config-dir', conf_dir(layout), 'db', 'sync'])

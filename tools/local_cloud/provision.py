@@ -22,14 +22,6 @@ from local_cloud import clients
 from local_cloud import layout as layout_mod
 from local_cloud import nova_service
 
-SERVICES = (
-    # (user, catalog type, service name, port name, path)
-    ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
-    ('placement', 'placement', 'placement', 'placement', ''),
-    ('glance', 'image', 'glance', 'glance', ''),
-    ('neutron', 'network', 'neutron', 'neutron', ''),
-)
-
 
 def admin_connection(layout, secrets):
     return openstack.connect(
@@ -60,29 +52,30 @@ def _user(conn, name, password, project, roles):
     return user
 
 
-def identity(layout, secrets):
-    """Service users, the demo user, and the service catalog."""
+def identity(layout, secrets, catalog):
+    """Service users, the demo user, and the service catalog.
+
+    ``catalog``: services.CatalogEntry of each service with an endpoint.
+    """
     conn = admin_connection(layout, secrets)
     service_project = _project(conn, 'service')
     demo_project = _project(conn, 'demo')
-    admin_role = _role(conn, 'admin')
-    service_role = _role(conn, 'service')
     _user(conn, 'demo', secrets['demo_password'], demo_project,
           [_role(conn, 'member')])
-    for user, service_type, name, port, path in SERVICES:
-        roles = [admin_role] + ([service_role] if user == 'nova' else [])
-        _user(conn, user, secrets['service_password'], service_project,
-              roles)
-        service = next(iter(conn.identity.services(type=service_type)),
-                       None) or conn.identity.create_service(
-                           name=name, type=service_type)
+    for entry in catalog:
+        _user(conn, entry.user, secrets['service_password'], service_project,
+              [_role(conn, role) for role in entry.roles])
+        service = next(iter(conn.identity.services(
+            type=entry.service_type)), None) or conn.identity.create_service(
+                name=entry.user, type=entry.service_type)
         existing = {e.interface for e in conn.identity.endpoints(
             service_id=service.id)}
         for interface in ('public', 'internal'):
             if interface not in existing:
                 conn.identity.create_endpoint(
                     service_id=service.id, interface=interface,
-                    url=layout.url(port, path), region_id=layout_mod.REGION)
+                    url=layout.url(entry.port, entry.path),
+                    region_id=layout_mod.REGION)
 
 
 def computes_not_ready(layout, secrets, hosts):

@@ -60,3 +60,8 @@ def process_spec(layout, name):
         name=name,
         argv=[layout.venv_bin('uwsgi'), '--ini', config_path(layout, name)],
         ports=(name,), ready='http')
+
+
+def processes(name):
+    """The ``processes`` of a service that is one uwsgi application."""
+    return lambda ctx: [process_spec(ctx.layout, name)]

@@ -35,6 +35,7 @@ from local_cloud import clients  # noqa: E402
 from local_cloud import ini  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
 from local_cloud import nova_service  # noqa: E402
+from local_cloud import services  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
 
 SECRETS = {'db_password': 'db-secret', 'admin_password': 'admin-secret',
@@ -57,6 +58,127 @@ class IniTest(testtools.TestCase):
                          'plugins = a,b\nempty = \n', text)
 
 
+class RegistryTest(testtools.TestCase):
+    """The service table and what is derived from it."""
+
+    def setUp(self):
+        super().setUp()
+        self.ctx = services.Context(layout_mod.Layout.from_env('/srv/cloud'),
+                                    nova_service.default_computes(3))
+
+    def test_ports_are_what_they_were_before_the_table(self):
+        self.assertEqual({
+            'mariadb': 28306, 'epmd': 28369, 'rabbitmq': 28672,
+            'rabbitmq_dist': 28673, 'keystone': 28500, 'glance': 28292,
+            'placement': 28778, 'neutron': 28696, 'nova_api': 28774,
+        }, services.default_ports())
+        self.assertEqual(services.default_ports(), self.ctx.layout.ports)
+
+    def test_no_two_services_share_a_port(self):
+        numbers = [n for s in services.REGISTRY for n in s.ports.values()]
+        self.assertEqual(len(numbers), len(set(numbers)))
+
+    def test_databases_are_what_they_were_before_the_table(self):
+        self.assertEqual(
+            sorted(('keystone', 'glance', 'placement', 'neutron',
+                    'nova_api', 'nova_cell0', 'nova')),
+            sorted(services.databases()))
+        self.assertEqual(len(services.databases()),
+                         len(set(services.databases())))
+
+    def test_catalog_is_what_it_was_before_the_table(self):
+        self.assertEqual({
+            # (user, catalog type, service name, port name, path)
+            ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
+            ('placement', 'placement', 'placement', 'placement', ''),
+            ('glance', 'image', 'glance', 'glance', ''),
+            ('neutron', 'network', 'neutron', 'neutron', ''),
+        }, {(e.user, e.service_type, e.user, e.port, e.path)
+            for e in services.catalog()})
+        roles = {e.user: e.roles for e in services.catalog()}
+        self.assertEqual(('admin', 'service'), roles['nova'])
+        self.assertEqual(('admin',), roles['placement'])
+
+    def test_start_order_is_kept(self):
+        self.assertEqual(
+            [['database'], ['message-bus'], ['keystone'],
+             ['placement', 'glance', 'neutron', 'nova-api',
+              'nova-conductor', 'nova-scheduler'],
+             ['nova-compute']],
+            [[s.name for s in stage] for stage in services.stages()])
+        self.assertEqual(
+            ['mariadb', 'epmd', 'rabbitmq', 'keystone', 'placement',
+             'glance', 'neutron', 'nova_api', 'nova-conductor',
+             'nova-scheduler', 'nova-compute-compute1',
+             'nova-compute-compute2', 'nova-compute-compute3'],
+            [spec.name for spec in services.process_specs(
+                services.Context(self.ctx.layout,
+                                 nova_service.default_computes(3, False)))])
+
+    def test_every_service_starts_processes_that_say_when_ready(self):
+        for service in services.REGISTRY:
+            specs = service.processes(self.ctx)
+            self.assertTrue(specs, service.name)
+            own_ports = set(service.ports)
+            for spec in specs:
+                self.assertLessEqual(set(spec.ports), own_ports, spec.name)
+                # A process with a port is ready when it answers there;
+                # one without is ready when its service says so.
+                if spec.ports:
+                    self.assertIn(spec.ready, ('http', 'tcp'), spec.name)
+            if service.ports:
+                self.assertEqual(own_ports, {p for spec in specs
+                                             for p in spec.ports},
+                                 service.name)
+
+    def test_only_the_database_and_broker_are_stopped_last(self):
+        self.assertEqual(['database', 'message-bus'], [
+            s.name for s in services.REGISTRY if s.infrastructure])
+
+    def test_every_service_with_a_database_configures_it(self):
+        files = services.config_files(services.Context(
+            self.ctx.layout, self.ctx.computes, secrets=SECRETS))
+        text = '\n'.join(files.values())
+        for name in services.databases():
+            if name == 'nova_cell0':
+                continue  # mapped by nova-manage, named in no file
+            self.assertIn(':28306/%s?' % name, text)
+
+
+class UpTest(testtools.TestCase):
+    """``up``'s stage loop, with processes that only sleep."""
+
+    def setUp(self):
+        super().setUp()
+        root = pathlib.Path(tempfile.mkdtemp())
+        self.addCleanup(__import__('shutil').rmtree, root)
+        self.layout = layout_mod.Layout.from_env(root)
+        self.calls = []
+        self.up = cli.Up(self.layout, 1, False)
+        self.sup = self.up.sup
+
+    def service(self, name, stage):
+        spec = supervisor.ProcessSpec(name=name, argv=['sleep', '60'])
+        self.addCleanup(self.sup.stop, name, 5, signal.SIGKILL)
+        return services.Service(
+            name, stage, lambda ctx: [spec],
+            prepare=lambda ctx: self.calls.append(('prepare', name)),
+            after_start=lambda ctx: self.calls.append(
+                ('after_start', name, bool(self.sup.pid(name)))))
+
+    def test_stages_start_in_order_and_prepare_only_what_is_down(self):
+        first, second = self.service('one', 0), self.service('two', 1)
+        self.up.start_services([[first], [second]])
+        self.assertEqual([('prepare', 'one'), ('after_start', 'one', True),
+                          ('prepare', 'two'), ('after_start', 'two', True)],
+                         self.calls)
+        self.sup.stop('two', timeout=5)
+        del self.calls[:]
+        self.up.start_services([[first], [second]])
+        self.assertEqual([('after_start', 'one', True), ('prepare', 'two'),
+                          ('after_start', 'two', True)], self.calls)
+
+
 class ConfigRenderingTest(testtools.TestCase):
 
     def setUp(self):
@@ -65,9 +187,9 @@ class ConfigRenderingTest(testtools.TestCase):
         self.addCleanup(__import__('shutil').rmtree, self.root)
         self.layout = layout_mod.Layout.from_env(self.root)
         self.computes = nova_service.default_computes(3)
-        self.files = {str(p): t for p, t in cli.Up._config_files(
-            type('U', (), {'layout': self.layout, 'secrets': SECRETS,
-                           'computes': self.computes})()).items()}
+        self.files = {str(p): t for p, t in services.config_files(
+            services.Context(self.layout, self.computes,
+                             secrets=SECRETS)).items()}
 
     def conf(self, relative):
         return parse(self.files[str(self.root / relative)])
@@ -76,7 +198,7 @@ class ConfigRenderingTest(testtools.TestCase):
         for name in ('keystone', 'placement', 'glance', 'neutron',
                      'nova_api'):
             uwsgi = self.conf('etc/uwsgi/%s.ini' % name)['uwsgi']
-            self.assertEqual('127.0.0.1:%d' % layout_mod.DEFAULT_PORTS[name],
+            self.assertEqual('127.0.0.1:%d' % services.default_ports()[name],
                              uwsgi['http'])
 
     def test_nova_points_at_its_cell_and_broker(self):
