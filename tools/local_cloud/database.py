@@ -63,11 +63,16 @@ def prepare(ctx):
 
 
 def sql(layout, statement):
-    """Run SQL as root over the private socket (root has no TCP access)."""
+    """Run SQL as root over the private socket (root has no TCP access).
+
+    The statement goes on stdin: it may set a password, which must not
+    show in the process list.
+    """
     subprocess.run(
         ['mariadb', '--no-defaults', '--socket=%s' % socket_path(layout),
-         '-uroot', '-e', statement],
-        check=True, stdout=subprocess.DEVNULL)
+         '-uroot'],
+        input=statement + ';\n', text=True, check=True,
+        stdout=subprocess.DEVNULL)
 
 
 def create_databases(layout, password, names):
