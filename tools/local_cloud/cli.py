@@ -23,6 +23,7 @@ import sys
 import time
 
 from local_cloud import clients
+from local_cloud import control
 from local_cloud import install
 from local_cloud import layout as layout_mod
 from local_cloud import nova_service
@@ -194,10 +195,14 @@ def cmd_status(layout, args):
     for name, spec in rows:
         pid = sup.pid(spec.name)
         port = layout.ports[spec.ports[0]] if spec.ports else None
-        up = bool(pid) and (port is None or supervisor.port_accepts(port))
-        unhealthy += not up
-        print(row % (name, spec.name, pid or '-', port or '-',
-                     'up' if up else 'down'))
+        if sup.state(spec.name) == 'frozen':
+            state = 'frozen'  # its port accepts; nothing answers
+        elif pid and (port is None or supervisor.port_accepts(port)):
+            state = 'up'
+        else:
+            state = 'down'
+        unhealthy += state != 'up'
+        print(row % (name, spec.name, pid or '-', port or '-', state))
     return 1 if unhealthy else 0
 
 
@@ -212,12 +217,18 @@ def cmd_down(layout, args):
     names = [n for n in reversed(order) if n in recorded]
     names += [n for n in recorded if n not in order]
     first = [n for n in names if n not in last]
+    # A frozen process would not act on SIGTERM, and one frozen service
+    # (the database) would hold up the shutdown of the others.
+    for name in names:
+        if sup.state(name) == 'frozen':
+            sup.send_signal(name, signal.SIGCONT)
     # What uses the infrastructure shuts down in parallel: signal all,
     # then wait for each.
-    for name in first:
-        sup.send_signal(name, signal.SIGTERM)
+    signalled = {name for name in first
+                 if sup.send_signal(name, signal.SIGTERM)}
     for name in first + [n for n in last if n in recorded]:
-        if sup.stop(name):
+        # Quick ones are gone before stop() looks.
+        if sup.stop(name) or name in signalled:
             print('stopped %s' % name)
     return 0
 
@@ -238,28 +249,35 @@ def cmd_destroy(layout, args):
     return 0
 
 
+def _usage_error(message):
+    print('localcloud: %s' % message, file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_compute(layout, args):
     hosts = {c.host: c for c in computes_of(layout)}
     if args.host not in hosts:
-        print('localcloud: unknown compute host %r; this cloud has: %s'
-              % (args.host, ', '.join(sorted(hosts)) or 'none (run up)'),
-              file=sys.stderr)
-        return EXIT_USAGE
-    sup = supervisor.Supervisor(layout)
-    spec = nova_service.compute_spec(layout, hosts[args.host])
-    if args.action == 'start':
-        started = sup.start(spec)
-        sup.wait_ready(spec)
-        print('%s nova-compute on %s' % (
-            'started' if started else 'already running:', args.host))
-    elif args.action == 'stop':
-        stopped = sup.stop(spec.name)
-        print('%s nova-compute on %s' % (
-            'stopped' if stopped else 'not running:', args.host))
-    else:
-        killed = sup.stop(spec.name, signum=signal.SIGKILL)
-        print('%s nova-compute on %s' % (
-            'killed' if killed else 'not running:', args.host))
+        return _usage_error('unknown compute host %r; this cloud has: %s' % (
+            args.host, ', '.join(sorted(hosts)) or 'none (run up)'))
+    target = control.Target(
+        'nova-compute on %s' % args.host,
+        [nova_service.compute_spec(layout, hosts[args.host])])
+    print(control.act(supervisor.Supervisor(layout), target, args.action))
+    return 0
+
+
+def cmd_service(layout, args):
+    service = services.by_name(args.name)
+    if service is None or service.per_host:
+        hint = ' (computes: tools/localcloud compute ACTION HOST)' if (
+            service) else ''
+        return _usage_error('unknown service %r%s; the services are: %s' % (
+            args.name, hint, ', '.join(services.controllable())))
+    target = control.Target(
+        service.name,
+        service.processes(services.Context(layout, computes_of(layout))),
+        service.confirm_up)
+    print(control.act(supervisor.Supervisor(layout), target, args.action))
     return 0
 
 
@@ -307,10 +325,19 @@ def parser():
                              'databases')
     destroy.add_argument('--all', action='store_true',
                          help='also remove the virtualenv')
-    compute = sub.add_parser('compute', help='stop, start or kill one '
-                             'compute to inject a failure')
-    compute.add_argument('action', choices=('stop', 'start', 'kill'))
+    compute = sub.add_parser(
+        'compute', help='stop, start, kill, freeze or thaw the '
+        'nova-compute of one host to inject a failure')
+    compute.add_argument('action', choices=control.ACTIONS)
     compute.add_argument('host')
+    service = sub.add_parser(
+        'service', help='stop, start, kill (SIGKILL), freeze (SIGSTOP) or '
+        'thaw (SIGCONT) one service to inject a failure; start and thaw '
+        'return once it answers again',
+        description='NAME is one of: %s.' % ', '.join(
+            services.controllable()))
+    service.add_argument('action', choices=control.ACTIONS)
+    service.add_argument('name')
     sub.add_parser('env', help='print export lines for openstack/tempest')
     return p
 
@@ -328,7 +355,8 @@ def _positive(value):
 
 COMMANDS = {
     'up': cmd_up, 'status': cmd_status, 'down': cmd_down,
-    'destroy': cmd_destroy, 'compute': cmd_compute, 'env': cmd_env,
+    'destroy': cmd_destroy, 'compute': cmd_compute, 'service': cmd_service,
+    'env': cmd_env,
 }
 
 

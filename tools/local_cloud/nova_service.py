@@ -12,6 +12,7 @@
 """Nova: API, conductor, scheduler and fake-driver computes in one cell."""
 
 import dataclasses
+import datetime
 import shutil
 import subprocess
 import time
@@ -19,6 +20,7 @@ import uuid
 
 from local_cloud import ini
 from local_cloud import layout as layout_mod
+from local_cloud import rest
 from local_cloud import supervisor
 from local_cloud import wsgi
 
@@ -240,6 +242,37 @@ def processes(binary):
         name=binary,
         argv=[ctx.layout.venv_bin(binary),
               '--config-file', conf_path(ctx.layout)])]
+
+
+def reports_up(binary):
+    """The ``confirm_up`` of nova-conductor or nova-scheduler.
+
+    They listen on no port: they work once os-services shows a heartbeat
+    of theirs newer than their (re)start. A heartbeat comes every
+    report_interval, so this takes seconds.
+    """
+    def check(layout, since):
+        try:
+            token = rest.admin_token(layout)
+            records = rest.get_json(
+                layout, 'nova_api', '/v2.1/os-services?binary=%s' % binary,
+                token, 'nova-api')['services']
+        except rest.ApiError as exc:
+            return 'its os-services record cannot be read: %s' % exc
+        if any(r['state'] == 'up' and _utc_timestamp(r['updated_at']) > since
+               for r in records):
+            return None
+        return ('os-services shows no heartbeat of %s since %s UTC'
+                % (binary, datetime.datetime.fromtimestamp(
+                    since, datetime.timezone.utc).strftime('%H:%M:%S')))
+    return check
+
+
+def _utc_timestamp(text):
+    if not text:
+        return 0
+    return datetime.datetime.fromisoformat(text).replace(
+        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def prepare_computes(ctx):

@@ -80,9 +80,9 @@ class Service:
     prepare: typing.Callable = None
     #: ctx -> None: run by ``up`` once the service answers, every time.
     after_start: typing.Callable = None
-    #: (layout, since) -> None: after ``service start|thaw``, waits until
-    #: the service shows it works beyond answering on a port; raises
-    #: supervisor.LocalCloudError when it does not.
+    #: (layout, since) -> None when the service shows that it works again
+    #: since ``since`` (time.time()), beyond answering on a port, or why
+    #: not yet; polled after ``service start|thaw``.
     confirm_up: typing.Callable = None
     catalog: CatalogEntry = None
     #: Used by every other service: ``down`` stops it last.
@@ -148,8 +148,10 @@ REGISTRY = (
             prepare=nova_service.prepare,
             catalog=CatalogEntry('nova', 'compute', 'nova_api', '/v2.1',
                                  roles=('admin', 'service'))),
-    Service('nova-conductor', 3, nova_service.processes('nova-conductor')),
-    Service('nova-scheduler', 3, nova_service.processes('nova-scheduler')),
+    Service('nova-conductor', 3, nova_service.processes('nova-conductor'),
+            confirm_up=nova_service.reports_up('nova-conductor')),
+    Service('nova-scheduler', 3, nova_service.processes('nova-scheduler'),
+            confirm_up=nova_service.reports_up('nova-scheduler')),
     Service('nova-compute', 4, nova_service.compute_process_specs,
             config_files=nova_service.compute_config_files,
             prepare=nova_service.prepare_computes,
