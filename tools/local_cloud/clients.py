@@ -129,6 +129,8 @@ def tempest_conf(layout, secrets, image_id, computes):
                 layout, 'compute', 'start', '{host}'),
             'compute_kill_command': localcloud_command(
                 layout, 'compute', 'kill', '{host}'),
+            'service_command': localcloud_command(
+                layout, 'service', '{action}', '{service}'),
             'fault_flavor_ref': (FLAVORS[2][0] if fault_hosts else None),
             'whole_cloud_audit': True,
             # A compute restarted by the evacuate and failure tests reports

@@ -272,6 +272,25 @@ class ClientFilesTest(testtools.TestCase):
              '--state-dir', '/srv/cloud', 'compute', 'stop', 'compute2'],
             tracker_config.render_command(argv, host='compute2'))
 
+    def test_tempest_conf_controls_every_service(self):
+        conf = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
+        argv = load_command(conf, 'service_command')
+        self.assertEqual(
+            [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+             '--state-dir', '/srv/cloud', 'service', 'freeze', 'placement'],
+            tracker_config.render_command(argv, action='freeze',
+                                          service='placement'))
+
+
+def load_command(conf, option):
+    """A [tracker] command of a rendered tempest.conf, as the plugin reads
+    it: with its own placeholders validated.
+    """
+    opt = {o.name: o for o in tracker_config.TrackerGroup}[option]
+    return opt.type(conf['tracker'][option])
+
 
 class SupervisorTest(testtools.TestCase):
 
