@@ -29,6 +29,8 @@ from local_cloud import layout as layout_mod
 from local_cloud import nova_service
 from local_cloud import services
 from local_cloud import supervisor
+from tracker_tests.faults import cli as faults_cli
+from tracker_tests.faults import spec as fault_spec
 
 EXIT_USAGE = 2
 DEFAULT_COMPUTES = 3
@@ -79,13 +81,14 @@ class Up:
     def __init__(self, layout, compute_count, fault_computes):
         self.layout = layout
         self.sup = supervisor.Supervisor(layout)
+        # As the last up unless told otherwise, but always as defined
+        # now: a cloud made by an older version gets today's computes.
         previous = computes_of(layout)
-        if compute_count or fault_computes is not None or not previous:
-            computes = nova_service.default_computes(
-                compute_count or DEFAULT_COMPUTES,
-                fault_computes is not False)
-        else:
-            computes = previous
+        regular = [c for c in previous if not c.role]
+        computes = nova_service.default_computes(
+            compute_count or len(regular) or DEFAULT_COMPUTES,
+            fault_computes if fault_computes is not None else (
+                not previous or any(c.role for c in previous)))
         self.ctx = services.Context(
             layout, computes, secrets=load_secrets(layout), run=self.run,
             sup=self.sup)
@@ -259,6 +262,15 @@ def cmd_compute(layout, args):
     if args.host not in hosts:
         return _usage_error('unknown compute host %r; this cloud has: %s' % (
             args.host, ', '.join(sorted(hosts)) or 'none (run up)'))
+    if args.action == 'fault':
+        try:
+            print(faults_cli.compute_command(
+                args.host, nova_service.state_path(layout, args.host), args))
+        except fault_spec.FaultError as exc:
+            return _usage_error(exc)
+        except faults_cli.DriverNotRunning as exc:
+            raise supervisor.LocalCloudError(exc)
+        return 0
     target = control.Target(
         'nova-compute on %s' % args.host,
         [nova_service.compute_spec(layout, hosts[args.host])])
@@ -327,9 +339,22 @@ def parser():
                          help='also remove the virtualenv')
     compute = sub.add_parser(
         'compute', help='stop, start, kill, freeze or thaw the '
-        'nova-compute of one host to inject a failure')
-    compute.add_argument('action', choices=control.ACTIONS)
-    compute.add_argument('host')
+        'nova-compute of one host, or make calls of its driver fail, to '
+        'inject a failure')
+    actions = compute.add_subparsers(dest='action', required=True,
+                                     metavar='ACTION')
+    for action, what in (
+            ('stop', 'SIGTERM'), ('start', 'and wait until it runs'),
+            ('kill', 'SIGKILL'), ('freeze', 'SIGSTOP'),
+            ('thaw', 'SIGCONT')):
+        actions.add_parser(action, help=what).add_argument('host')
+    fault = actions.add_parser(
+        'fault', help='set, clear or show the faults of its driver',
+        description='The next calls of a ComputeDriver method on HOST '
+                    'raise, sleep, or sleep then raise; see '
+                    'doc/localcloud.rst.')
+    fault.add_argument('host')
+    faults_cli.add_compute_arguments(fault)
     service = sub.add_parser(
         'service', help='stop, start, kill (SIGKILL), freeze (SIGSTOP) or '
         'thaw (SIGCONT) one service to inject a failure; start and thaw '

@@ -24,10 +24,17 @@ from local_cloud import rest
 from local_cloud import supervisor
 from local_cloud import wsgi
 
-#: The only fake driver whose compute keeps its node (and so its resource
-#: provider) across a restart: it reads the node UUID from
+#: The only fake driver of nova whose compute keeps its node (and so its
+#: resource provider) across a restart: it reads the node UUID from
 #: ``<state_path>/compute_id`` like a real single-node driver.
 STABLE_DRIVER = 'fake.FakeDriverWithoutFakeNodes'
+#: STABLE_DRIVER plus the faults of its fault file: tracker_tests.faults.
+#: compute, whose launcher runs every compute.
+FAULT_DRIVER = 'fake.TrackerFaultDriver'
+#: nova.virt.fake's fault drivers, made restartable (and programmable) by
+#: tracker_tests.faults.compute.
+RESTARTABLE = 'fake.Restartable'
+LAUNCHER_MODULE = 'tracker_tests.faults.compute'
 
 #: Why each timing differs from nova's default.
 TIMINGS = {
@@ -60,7 +67,7 @@ DEFAULT_RESERVED_MEMORY_MB = 512
 @dataclasses.dataclass(frozen=True)
 class Compute:
     host: str
-    driver: str = STABLE_DRIVER
+    driver: str = FAULT_DRIVER
     zone: str = DEFAULT_ZONE
     #: Also steers the scheduler, whose RAM weigher prefers the host with
     #: the most free memory.
@@ -69,23 +76,21 @@ class Compute:
     role: str = None
 
 
-#: nova.virt.fake's fault drivers, made restartable by fault_compute.py.
-FAULT_DRIVERS = 'fake.Restartable'
 FAULT_COMPUTES = (
     # Preferred by the RAM weigher in its zone (nothing reserved), so that
     # a boot into the zone tries it first and is rescheduled to the
     # healthy host, the next best.
-    Compute('fault-reschedule', FAULT_DRIVERS + 'RescheduleDriver', FAULT_ZONE,
+    Compute('fault-reschedule', RESTARTABLE + 'RescheduleDriver', FAULT_ZONE,
             0, 'reschedule_host'),
-    Compute('fault-healthy', STABLE_DRIVER, FAULT_ZONE, 100000,
+    Compute('fault-healthy', FAULT_DRIVER, FAULT_ZONE, 100000,
             'fault_healthy_host'),
-    Compute('fault-build-abort', FAULT_DRIVERS + 'BuildAbortDriver',
+    Compute('fault-build-abort', RESTARTABLE + 'BuildAbortDriver',
             FAULT_ZONE,
             200000, 'build_abort_host'),
     Compute('fault-finish-migration',
-            FAULT_DRIVERS + 'FinishMigrationFailDriver',
+            RESTARTABLE + 'FinishMigrationFailDriver',
             FAULT_ZONE, 200000, 'finish_migration_fail_host'),
-    Compute('fault-live-migration', FAULT_DRIVERS + 'LiveMigrateDriver',
+    Compute('fault-live-migration', RESTARTABLE + 'LiveMigrateDriver',
             FAULT_ZONE, 200000, 'slow_live_migration_host'),
 )
 
@@ -94,9 +99,6 @@ def default_computes(count, fault_computes=True):
     computes = [Compute('compute%d' % i) for i in range(1, count + 1)]
     return computes + (list(FAULT_COMPUTES) if fault_computes else [])
 
-
-FAULT_COMPUTE_LAUNCHER = (layout_mod.REPO_ROOT / 'tools' / 'local_cloud' /
-                          'fault_compute.py')
 
 #: nova's provider configuration: the fault trait on the compute's node.
 FAULT_PROVIDER_CONFIG = """meta:
@@ -286,17 +288,20 @@ def prepare_computes(ctx):
 
 
 def compute_spec(layout, compute):
-    if compute.driver.startswith(FAULT_DRIVERS):
-        # -P: the launcher's own folder holds modules of ours, which must
-        # not shadow anything nova imports.
-        program = [layout.venv_bin('python'), '-P', FAULT_COMPUTE_LAUNCHER]
-    else:
-        program = [layout.venv_bin('nova-compute')]
+    """nova-compute through the fault driver's launcher, which serves any
+    driver of nova too.
+
+    The cloud's virtualenv does not hold tracker_tests: the repository
+    root goes on PYTHONPATH, where only tracker_tests (and setup.py) can
+    be imported, nothing nova needs; -P keeps the working directory off
+    sys.path.
+    """
     return supervisor.ProcessSpec(
         name='nova-compute-%s' % compute.host,
-        argv=program + [
-            '--config-file', conf_path(layout),
-            '--config-file', compute_conf_path(layout, compute.host)])
+        argv=[layout.venv_bin('python'), '-P', '-m', LAUNCHER_MODULE,
+              '--config-file', conf_path(layout),
+              '--config-file', compute_conf_path(layout, compute.host)],
+        env={'PYTHONPATH': str(layout_mod.REPO_ROOT)})
 
 
 def compute_process_specs(ctx):

@@ -220,10 +220,40 @@ class ConfigRenderingTest(testtools.TestCase):
         for number in (1, 2, 3):
             conf = self.conf('etc/nova/compute%d.conf' % number)['DEFAULT']
             self.assertEqual('compute%d' % number, conf['host'])
-            self.assertEqual(nova_service.STABLE_DRIVER,
+            self.assertEqual('fake.TrackerFaultDriver',
                              conf['compute_driver'])
             paths.add(conf['state_path'])
         self.assertEqual(3, len(paths))
+
+    def test_computes_run_the_fault_driver_launcher(self):
+        for compute in self.computes:
+            spec = nova_service.compute_spec(self.layout, compute)
+            self.assertEqual(
+                [str(self.layout.venv_bin('python')), '-P', '-m',
+                 'tracker_tests.faults.compute',
+                 '--config-file', str(self.root / 'etc/nova/nova.conf'),
+                 '--config-file',
+                 str(self.root / ('etc/nova/%s.conf' % compute.host))],
+                [str(a) for a in spec.argv])
+            self.assertEqual({'PYTHONPATH': str(layout_mod.REPO_ROOT)},
+                             spec.env)
+
+    def test_the_repository_root_shadows_nothing_the_cloud_imports(self):
+        # The computes run with the repository root on PYTHONPATH: no
+        # module or package there may be named like a distribution of
+        # the cloud's virtualenv.
+        pinned = {
+            line.split('==')[0].strip().lower().replace('-', '_').replace(
+                '.', '_')
+            for line in (layout_mod.REPO_ROOT / 'tools' / 'local_cloud' /
+                         'constraints.txt').read_text().splitlines()
+            if '==' in line}
+        self.assertIn('nova', pinned)
+        importable = {
+            path.stem for path in layout_mod.REPO_ROOT.iterdir()
+            if path.suffix == '.py' or (path / '__init__.py').exists()}
+        self.assertEqual({'setup', 'tracker_tests'}, importable)
+        self.assertEqual(set(), importable & pinned)
 
     def test_neutron_has_no_tenant_networks(self):
         ml2 = self.conf('etc/neutron/ml2_conf.ini')['ml2']

@@ -35,6 +35,7 @@ from local_cloud import control  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
 from local_cloud import nova_service  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
+from tracker_tests.faults import spec  # noqa: E402
 
 
 def free_port():
@@ -342,3 +343,59 @@ class ControlCommandLineTest(testtools.TestCase):
         self.assertEqual((0, 'stopped nova-conductor\n'), (code, out))
         self.assertLess(time.monotonic() - t0, 10)
         self.assertIsNone(self.sup.state('nova-conductor'))
+
+
+class ComputeFaultCommandLineTest(ControlCommandLineTest):
+
+    def state_path(self, host):
+        return nova_service.state_path(self.sup.layout, host)
+
+    def started(self, host):
+        """What the fault driver writes when it starts on ``host``."""
+        path = self.state_path(host)
+        path.mkdir(parents=True)
+        spec.write_driver_info(str(path), 'TrackerFaultDriver',
+                               ['spawn', 'update_provider_tree'],
+                               ['NovaException', 'BuildAbortException'])
+
+    def test_set_show_clear(self):
+        self.started('compute1')
+        self.assertEqual(
+            (0, 'compute1: update_provider_tree: sleep 3 s, the next 2 '
+                'calls\n'),
+            self.run_cli('compute', 'fault', 'compute1',
+                         'update_provider_tree', 'sleep', '--seconds', '3',
+                         '--count', '2')[:2])
+        code, out, _ = self.run_cli('compute', 'fault', 'compute1', 'show')
+        self.assertEqual(0, code)
+        self.assertIn('compute1: 1 pending fault (%s)' % (
+            self.state_path('compute1') / 'tracker-faults.json'), out)
+        self.assertEqual(
+            (0, 'compute1: cleared 1 pending fault\n'),
+            self.run_cli('compute', 'fault', 'compute1', 'clear')[:2])
+
+    def test_a_misspelt_method_exits_2_naming_it(self):
+        self.started('compute1')
+        code, _, err = self.run_cli('compute', 'fault', 'compute1', 'spwn',
+                                    'raise')
+        self.assertEqual(2, code)
+        self.assertIn("compute1 (TrackerFaultDriver): the driver has no "
+                      "method 'spwn' (closest: spawn)", err)
+
+    def test_a_compute_without_the_fault_driver_is_an_error(self):
+        code, _, err = self.run_cli('compute', 'fault', 'compute2', 'spawn',
+                                    'raise')
+        self.assertEqual(1, code)
+        self.assertIn("compute2 has not started tracker_tests' fault "
+                      "driver", err)
+
+    def test_unknown_host(self):
+        code, _, err = self.run_cli('compute', 'fault', 'compute7', 'clear')
+        self.assertEqual(2, code)
+        self.assertIn("unknown compute host 'compute7'", err)
+
+    def test_unknown_compute_action_lists_the_actions(self):
+        code, _, err = self.run_cli('compute', 'pause', 'compute1')
+        self.assertEqual(2, code)
+        self.assertIn("'stop', 'start', 'kill', 'freeze', 'thaw', 'fault'",
+                      err)
