@@ -131,6 +131,12 @@ def tempest_conf(layout, secrets, image_id, computes):
                 layout, 'compute', 'kill', '{host}'),
             'service_command': localcloud_command(
                 layout, 'service', '{action}', '{service}'),
+            'compute_fault_command': localcloud_command(
+                layout, 'compute', 'fault', '{host}', '{method}', '{fault}',
+                '--seconds', '{seconds}', '--count', '{count}',
+                '--exception', '{exception}'),
+            'compute_fault_clear_command': localcloud_command(
+                layout, 'compute', 'fault', '{host}', 'clear'),
             'fault_flavor_ref': (FLAVORS[2][0] if fault_hosts else None),
             'whole_cloud_audit': True,
             # A compute restarted by the evacuate and failure tests reports

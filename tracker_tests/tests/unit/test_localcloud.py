@@ -313,6 +313,35 @@ class ClientFilesTest(testtools.TestCase):
             tracker_config.render_command(argv, action='freeze',
                                           service='placement'))
 
+    def test_tempest_conf_sets_compute_faults(self):
+        conf = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
+        localcloud = [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+                      '--state-dir', '/srv/cloud']
+        self.assertEqual(
+            localcloud + ['compute', 'fault', 'compute1', 'spawn', 'raise',
+                          '--seconds', '0', '--count', '2', '--exception',
+                          'BuildAbortException'],
+            tracker_config.render_command(
+                load_command(conf, 'compute_fault_command'),
+                host='compute1', method='spawn', fault='raise', seconds=0,
+                count=2, exception='BuildAbortException'))
+        self.assertEqual(
+            localcloud + ['compute', 'fault', 'compute1', 'clear'],
+            tracker_config.render_command(
+                load_command(conf, 'compute_fault_clear_command'),
+                host='compute1'))
+        # What the template renders is what the command line accepts.
+        args = cli.parser().parse_args(tracker_config.render_command(
+            load_command(conf, 'compute_fault_command'), host='compute1',
+            method='spawn', fault='sleep', seconds=2.5, count=1,
+            exception='NovaException')[1:])
+        self.assertEqual(('compute', 'fault', 'compute1', ['spawn', 'sleep'],
+                          2.5, 1, 'NovaException'),
+                         (args.command, args.action, args.host, args.what,
+                          args.seconds, args.count, args.exception))
+
 
 def load_command(conf, option):
     """A [tracker] command of a rendered tempest.conf, as the plugin reads
