@@ -324,10 +324,14 @@ def parser():
                          'last up)' % DEFAULT_COMPUTES)
     up.add_argument('--fault-computes', action=argparse.BooleanOptionalAction,
                     help='also run the fault-injecting computes (%s) in '
-                         'zone %r (default: yes, or as the last up)' % (
+                         'zone %r and the strict ones (%s) in zone %r '
+                         '(default: yes, or as the last up)' % (
                              ', '.join(c.host for c in
                                        nova_service.FAULT_COMPUTES),
-                             nova_service.FAULT_ZONE))
+                             nova_service.FAULT_ZONE,
+                             ', '.join(c.host for c in
+                                       nova_service.STRICT_COMPUTES),
+                             nova_service.STRICT_ZONE))
     up.add_argument('--fresh', action='store_true',
                     help='wipe databases and state first')
     sub.add_parser('status', help='each service with pid, port and state; '

@@ -54,12 +54,15 @@ TIMINGS = {
 }
 
 
-#: Fault-injecting computes sit in an aggregate (and availability zone) of
-#: their own that requires this trait: with isolated aggregate filtering
-#: no server lands on them, by boot or by any move, unless its flavor
-#: requires the trait too.
+#: Fault-injecting and strict computes sit in an aggregate (and
+#: availability zone) of their own that requires a trait: with isolated
+#: aggregate filtering no server lands on them, by boot or by any move,
+#: unless its flavor requires the trait too.
 FAULT_ZONE = 'faults'
 FAULT_TRAIT = 'CUSTOM_TRACKER_FAULT_INJECTION'
+STRICT_ZONE = 'strict'
+STRICT_TRAIT = 'CUSTOM_TRACKER_STRICT'
+ZONE_TRAITS = {FAULT_ZONE: FAULT_TRAIT, STRICT_ZONE: STRICT_TRAIT}
 DEFAULT_ZONE = 'nova'
 DEFAULT_RESERVED_MEMORY_MB = 512
 
@@ -72,8 +75,13 @@ class Compute:
     #: Also steers the scheduler, whose RAM weigher prefers the host with
     #: the most free memory.
     reserved_host_memory_mb: int = DEFAULT_RESERVED_MEMORY_MB
-    #: The [tracker] option of tempest.conf that names this host.
+    #: The [tracker] option of tempest.conf that names this host; hosts
+    #: sharing one make a list.
     role: str = None
+    reserved_host_disk_mb: int = 0
+    reserved_host_cpus: int = 0
+    #: [DEFAULT] update_resources_interval, when not TIMINGS'.
+    update_resources_interval: int = None
 
 
 FAULT_COMPUTES = (
@@ -94,14 +102,34 @@ FAULT_COMPUTES = (
             FAULT_ZONE, 200000, 'slow_live_migration_host'),
 )
 
+#: The strict pair: nova's periodic resource update never runs on them
+#: (a negative interval disables the task), so that what only that task
+#: would repair (a deleted server's allocation, wrong usage) stays for the
+#: tests to see. nova-compute still runs it once at start (pre_start_hook),
+#: and every claim still updates the node and its provider.
+#: Their reserved disk (1.5 GiB) is rounded up to 2 GiB in Placement but
+#: truncated to 1 GiB in os-hypervisors, and reserved CPUs count in both:
+#: the audit must stay silent about both here, where no periodic run
+#: recomputes the figures.
+STRICT_COMPUTES = tuple(
+    Compute(host, FAULT_DRIVER, STRICT_ZONE, role='strict_hosts',
+            reserved_host_disk_mb=1536, reserved_host_cpus=2,
+            update_resources_interval=-1)
+    # "fault-", which tempest's [compute] target_hosts_to_avoid keeps
+    # upstream tests away from, marks every host outside the default zone.
+    for host in ('fault-strict1', 'fault-strict2'))
+
 
 def default_computes(count, fault_computes=True):
+    """computeN, and unless told otherwise the fault and strict computes."""
     computes = [Compute('compute%d' % i) for i in range(1, count + 1)]
-    return computes + (list(FAULT_COMPUTES) if fault_computes else [])
+    if fault_computes:
+        computes += list(FAULT_COMPUTES) + list(STRICT_COMPUTES)
+    return computes
 
 
-#: nova's provider configuration: the fault trait on the compute's node.
-FAULT_PROVIDER_CONFIG = """meta:
+#: nova's provider configuration: the zone's trait on the compute's node.
+PROVIDER_CONFIG = """meta:
   schema_version: '1.0'
 providers:
   - identification:
@@ -109,7 +137,10 @@ providers:
     traits:
       additional:
         - %s
-""" % FAULT_TRAIT
+"""
+#: The name it had when only the fault zone had a trait: a second file
+#: naming the same node would make nova-compute refuse to start.
+PROVIDER_CONFIG_FILE = 'fault-injection.yaml'
 
 
 def conf_dir(layout):
@@ -206,11 +237,17 @@ def compute_config_files(ctx):
                 'reserved_host_memory_mb': compute.reserved_host_memory_mb,
             },
         }
-        if compute.zone == FAULT_ZONE:
+        for option in ('reserved_host_disk_mb', 'reserved_host_cpus'):
+            if getattr(compute, option):
+                sections['DEFAULT'][option] = getattr(compute, option)
+        if compute.update_resources_interval is not None:
+            sections['DEFAULT']['update_resources_interval'] = (
+                compute.update_resources_interval)
+        if compute.zone in ZONE_TRAITS:
             provider_dir = conf_dir(layout) / 'provider-config' / compute.host
             sections['compute'] = {'provider_config_location': provider_dir}
-            files[provider_dir / 'fault-injection.yaml'] = (
-                FAULT_PROVIDER_CONFIG)
+            files[provider_dir / PROVIDER_CONFIG_FILE] = (
+                PROVIDER_CONFIG % ZONE_TRAITS[compute.zone])
         files[compute_conf_path(layout, compute.host)] = ini.render(sections)
     return files
 

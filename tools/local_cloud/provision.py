@@ -112,9 +112,9 @@ def zones(layout, secrets, computes):
         aggregate = conn.compute.find_aggregate(zone) or \
             conn.compute.create_aggregate(name=zone, availability_zone=zone)
         aggregate = conn.compute.get_aggregate(aggregate.id)
-        if zone == nova_service.FAULT_ZONE:
-            conn.compute.set_aggregate_metadata(
-                aggregate, {'trait:%s' % nova_service.FAULT_TRAIT: 'required'})
+        if zone in nova_service.ZONE_TRAITS:
+            conn.compute.set_aggregate_metadata(aggregate, {
+                'trait:%s' % nova_service.ZONE_TRAITS[zone]: 'required'})
         for host in hosts:
             if host not in (aggregate.hosts or []):
                 conn.compute.add_host_to_aggregate(aggregate, host)

@@ -179,6 +179,48 @@ class UpTest(testtools.TestCase):
                           ('after_start', 'two', True)], self.calls)
 
 
+class ComputesOfUpTest(testtools.TestCase):
+    """Which computes ``up`` runs."""
+
+    def setUp(self):
+        super().setUp()
+        root = pathlib.Path(tempfile.mkdtemp())
+        self.addCleanup(__import__('shutil').rmtree, root)
+        self.layout = layout_mod.Layout.from_env(root)
+
+    def computes(self, previous, count=None, extra=None):
+        if previous is not None:
+            self.layout.root.mkdir(parents=True, exist_ok=True)
+            self.layout.state_file.write_text(json.dumps(
+                {'computes': previous}))
+        return cli.Up(self.layout, count, extra).ctx.computes
+
+    def test_a_new_cloud_gets_every_compute(self):
+        self.assertEqual(nova_service.default_computes(3),
+                         self.computes(None))
+
+    def test_a_cloud_of_an_older_version_gets_todays_computes(self):
+        # As written before the fault driver and the strict computes.
+        previous = [{'host': 'compute%d' % i,
+                     'driver': 'fake.FakeDriverWithoutFakeNodes'}
+                    for i in (1, 2, 3, 4)] + [
+            {'host': 'fault-healthy', 'driver':
+             'fake.FakeDriverWithoutFakeNodes', 'zone': 'faults',
+             'reserved_host_memory_mb': 100000,
+             'role': 'fault_healthy_host'}]
+        computes = self.computes(previous)
+        self.assertEqual(nova_service.default_computes(4), computes)
+        self.assertEqual({'fake.TrackerFaultDriver'}, {
+            c.driver for c in computes if c.host.startswith('compute')})
+
+    def test_flags_win_over_the_last_up(self):
+        previous = [{'host': 'compute1'}, {'host': 'compute2'}]
+        self.assertEqual(nova_service.default_computes(2, False),
+                         self.computes(previous))
+        self.assertEqual(nova_service.default_computes(5, True),
+                         self.computes(previous, 5, True))
+
+
 class ConfigRenderingTest(testtools.TestCase):
 
     def setUp(self):
@@ -224,6 +266,35 @@ class ConfigRenderingTest(testtools.TestCase):
                              conf['compute_driver'])
             paths.add(conf['state_path'])
         self.assertEqual(3, len(paths))
+
+    def test_strict_computes_skip_the_periodic_update(self):
+        for host in ('fault-strict1', 'fault-strict2'):
+            conf = self.conf('etc/nova/%s.conf' % host)
+            self.assertEqual({
+                'host': host, 'compute_driver': 'fake.TrackerFaultDriver',
+                'update_resources_interval': '-1',
+                'reserved_host_disk_mb': '1536', 'reserved_host_cpus': '2',
+                'reserved_host_memory_mb': '512',
+            }, {k: v for k, v in conf['DEFAULT'].items()
+                if k not in ('state_path', 'instances_path')})
+            provider_dir = conf['compute']['provider_config_location']
+            self.assertIn('- CUSTOM_TRACKER_STRICT', self.files[
+                provider_dir + '/fault-injection.yaml'])
+        # Regular computes keep nova.conf's interval and nova's reserves.
+        regular = self.conf('etc/nova/compute1.conf')['DEFAULT']
+        for option in ('update_resources_interval', 'reserved_host_disk_mb',
+                       'reserved_host_cpus'):
+            self.assertNotIn(option, regular)
+        self.assertEqual('10', self.conf('etc/nova/nova.conf')['DEFAULT'][
+            'update_resources_interval'])
+
+    def test_fault_computes_keep_their_trait(self):
+        conf = self.conf('etc/nova/fault-build-abort.conf')
+        self.assertIn('- CUSTOM_TRACKER_FAULT_INJECTION', self.files[
+            conf['compute']['provider_config_location'] +
+            '/fault-injection.yaml'])
+        self.assertEqual('fake.RestartableBuildAbortDriver',
+                         conf['DEFAULT']['compute_driver'])
 
     def test_computes_run_the_fault_driver_launcher(self):
         for compute in self.computes:
@@ -301,6 +372,46 @@ class ClientFilesTest(testtools.TestCase):
             [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
              '--state-dir', '/srv/cloud', 'compute', 'stop', 'compute2'],
             tracker_config.render_command(argv, host='compute2'))
+
+    def test_tempest_conf_names_the_strict_computes_and_flavors(self):
+        conf = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
+        opts = {o.name: o for o in tracker_config.TrackerGroup}
+        self.assertEqual(['fault-strict1', 'fault-strict2'],
+                         opts['strict_hosts'].type(
+                             conf['tracker']['strict_hosts']))
+        self.assertEqual(('tracker.strict', 'tracker.strict-medium'), (
+            conf['tracker']['strict_flavor_ref'],
+            conf['tracker']['strict_resize_flavor_ref']))
+        self.assertEqual('fault-healthy',
+                         conf['tracker']['fault_healthy_host'])
+        self.assertEqual('tracker.fault', conf['tracker']['fault_flavor_ref'])
+        # Only the regular computes count for upstream tempest, and tempest
+        # keeps away from every other host.
+        self.assertEqual('3', conf['compute']['min_compute_nodes'])
+        for compute in nova_service.default_computes(3):
+            self.assertEqual(compute.zone != 'nova', 'fault-' in
+                             compute.host, compute.host)
+
+    def test_strict_flavors_need_the_strict_trait_and_differ(self):
+        flavors = {f[0]: f[1:] for f in clients.FLAVORS}
+        small, medium = flavors['tracker.strict'], flavors[
+            'tracker.strict-medium']
+        for flavor in (small, medium):
+            self.assertEqual({'trait:CUSTOM_TRACKER_STRICT': 'required'},
+                             flavor[3])
+        for index in range(3):  # VCPU, MEMORY_MB, DISK_GB
+            self.assertNotEqual(small[index], medium[index])
+
+    def test_tempest_conf_without_the_extra_computes(self):
+        conf = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(2, False)))
+        self.assertEqual('2', conf['compute']['min_compute_nodes'])
+        self.assertNotIn('strict_hosts', conf['tracker'])
+        for option in ('strict_flavor_ref', 'fault_flavor_ref'):
+            self.assertEqual('', conf['tracker'][option])
 
     def test_tempest_conf_controls_every_service(self):
         conf = parse(clients.tempest_conf(
