@@ -27,6 +27,7 @@ from local_cloud import control
 from local_cloud import install
 from local_cloud import layout as layout_mod
 from local_cloud import nova_service
+from local_cloud import placement_service
 from local_cloud import services
 from local_cloud import supervisor
 from tracker_tests.faults import cli as faults_cli
@@ -278,6 +279,15 @@ def cmd_compute(layout, args):
     return 0
 
 
+def cmd_placement(layout, args):
+    try:
+        print(faults_cli.placement_command(
+            placement_service.fault_file(layout), args))
+    except fault_spec.FaultError as exc:
+        return _usage_error(exc)
+    return 0
+
+
 def cmd_service(layout, args):
     service = services.by_name(args.name)
     if service is None or service.per_host:
@@ -354,6 +364,7 @@ def parser():
         actions.add_parser(action, help=what).add_argument('host')
     fault = actions.add_parser(
         'fault', help='set, clear or show the faults of its driver',
+        usage='%(prog)s HOST ' + faults_cli.COMPUTE_USAGE,
         description='The next calls of a ComputeDriver method on HOST '
                     'raise, sleep, or sleep then raise; see '
                     'doc/localcloud.rst.')
@@ -367,6 +378,17 @@ def parser():
             services.controllable()))
     service.add_argument('action', choices=control.ACTIONS)
     service.add_argument('name')
+    placement = sub.add_parser(
+        'placement', help='make Placement answer chosen requests with an '
+        'error').add_subparsers(dest='action', required=True,
+                                metavar='ACTION')
+    faults_cli.add_placement_arguments(placement.add_parser(
+        'fault', help='set, clear or show the faults of Placement',
+        usage='%(prog)s ' + faults_cli.PLACEMENT_USAGE,
+        description='The next requests with an HTTP method and a path '
+                    'matching a regular expression get 409 (a consumer '
+                    'generation conflict) or 503 without reaching '
+                    'Placement; see doc/localcloud.rst.'))
     sub.add_parser('env', help='print export lines for openstack/tempest')
     return p
 
@@ -385,7 +407,7 @@ def _positive(value):
 COMMANDS = {
     'up': cmd_up, 'status': cmd_status, 'down': cmd_down,
     'destroy': cmd_destroy, 'compute': cmd_compute, 'service': cmd_service,
-    'env': cmd_env,
+    'placement': cmd_placement, 'env': cmd_env,
 }
 
 

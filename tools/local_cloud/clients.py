@@ -147,6 +147,11 @@ def tempest_conf(layout, secrets, image_id, computes):
                 '--exception', '{exception}'),
             'compute_fault_clear_command': localcloud_command(
                 layout, 'compute', 'fault', '{host}', 'clear'),
+            'placement_fault_command': localcloud_command(
+                layout, 'placement', 'fault', '{method}', '{path}',
+                '{status}', '--count', '{count}'),
+            'placement_fault_clear_command': localcloud_command(
+                layout, 'placement', 'fault', 'clear'),
             'fault_flavor_ref': 'tracker.fault' if fault else None,
             'strict_flavor_ref': 'tracker.strict' if strict else None,
             'strict_resize_flavor_ref': (

@@ -41,9 +41,15 @@ class DriverNotRunning(Exception):
     """
 
 
+#: The words after the compute (or the state path), and after Placement's.
+COMPUTE_USAGE = ('METHOD raise|sleep|sleep-raise [--seconds N] [--count K] '
+                 '[--exception NAME] | clear | show')
+PLACEMENT_USAGE = 'METHOD PATH_REGEX 409|503 [--count K] | clear | show'
+
+
 def add_compute_arguments(parser):
     parser.add_argument(
-        'what', nargs='+', metavar='METHOD FAULT | clear | show',
+        'what', nargs='+', metavar='WORD',
         help='a ComputeDriver method (update_provider_tree, spawn, '
              'migrate_disk_and_power_off, ...) and the fault of its next '
              'calls: %s; or clear (remove every pending fault), or show'
@@ -59,7 +65,7 @@ def add_compute_arguments(parser):
 
 def add_placement_arguments(parser):
     parser.add_argument(
-        'what', nargs='+', metavar='METHOD PATH_REGEX STATUS | clear | show',
+        'what', nargs='+', metavar='WORD',
         help='an HTTP method, a regular expression searched in the '
              'request path and the status to answer with: 409 (a '
              'consumer generation conflict, placement.concurrent_update) '
@@ -150,11 +156,15 @@ def parser():
         description='Set, clear or show the faults of tracker_tests\' '
                     'fault driver (a compute) or Placement middleware.')
     sub = p.add_subparsers(dest='target', required=True)
-    compute = sub.add_parser('compute', help='a compute\'s driver faults')
+    compute = sub.add_parser(
+        'compute', help='a compute\'s driver faults',
+        usage='%(prog)s --state-path DIR ' + COMPUTE_USAGE)
     compute.add_argument('--state-path', required=True, metavar='DIR',
                          help='the compute\'s [DEFAULT] state_path')
     add_compute_arguments(compute)
-    placement = sub.add_parser('placement', help='Placement\'s faults')
+    placement = sub.add_parser(
+        'placement', help='Placement\'s faults',
+        usage='%(prog)s --file PATH ' + PLACEMENT_USAGE)
     placement.add_argument('--file', required=True, metavar='PATH',
                            help='the fault file the middleware reads')
     add_placement_arguments(placement)

@@ -453,6 +453,34 @@ class ClientFilesTest(testtools.TestCase):
                          (args.command, args.action, args.host, args.what,
                           args.seconds, args.count, args.exception))
 
+    def test_tempest_conf_sets_placement_faults(self):
+        conf = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
+        localcloud = [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+                      '--state-dir', '/srv/cloud']
+        self.assertEqual(
+            localcloud + ['placement', 'fault', 'PUT', '^/allocations/{1}',
+                          '409', '--count', '1'],
+            tracker_config.render_command(
+                load_command(conf, 'placement_fault_command'),
+                method='PUT', path='^/allocations/{1}', status=409,
+                count=1))
+        self.assertEqual(
+            localcloud + ['placement', 'fault', 'clear'],
+            load_command(conf, 'placement_fault_clear_command'))
+
+    def test_placement_runs_behind_the_fault_middleware(self):
+        files = services.config_files(services.Context(
+            self.layout, [], secrets=SECRETS))
+        uwsgi = files[self.layout.etc / 'uwsgi' / 'placement.ini']
+        self.assertIn(
+            'module = tracker_tests.faults.placement_app:application\n',
+            uwsgi)
+        self.assertIn('pythonpath = %s\n' % layout_mod.REPO_ROOT, uwsgi)
+        self.assertIn('env = TRACKER_PLACEMENT_FAULT_FILE=/srv/cloud/data/'
+                      'placement/tracker-faults.json\n', uwsgi)
+
 
 def load_command(conf, option):
     """A [tracker] command of a rendered tempest.conf, as the plugin reads

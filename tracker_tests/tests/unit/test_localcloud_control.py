@@ -399,3 +399,33 @@ class ComputeFaultCommandLineTest(ControlCommandLineTest):
         self.assertEqual(2, code)
         self.assertIn("'stop', 'start', 'kill', 'freeze', 'thaw', 'fault'",
                       err)
+
+
+class PlacementFaultCommandLineTest(ControlCommandLineTest):
+
+    def test_set_show_clear(self):
+        path = self.root / 'data' / 'placement' / 'tracker-faults.json'
+        self.assertEqual(
+            (0, 'placement: PUT ^/allocations/: answer 409, the next 2 '
+                'requests\n'),
+            self.run_cli('placement', 'fault', 'PUT', '^/allocations/',
+                         '409', '--count', '2')[:2])
+        self.assertEqual(1, len(spec.FaultFile(
+            path, spec.PlacementFault).pending()))
+        code, out, _ = self.run_cli('placement', 'fault', 'show')
+        self.assertEqual(0, code)
+        self.assertIn('placement: 1 pending fault (%s)' % path, out)
+        self.assertEqual(
+            (0, 'placement: cleared 1 pending fault\n'),
+            self.run_cli('placement', 'fault', 'clear')[:2])
+
+    def test_bad_input_exits_2(self):
+        for argv, fragment in (
+                (('PUT', '/', '500'), 'status must be one of 409, 503'),
+                (('PUT', '[', '409'), "the path pattern '[' is not a "
+                                      "regular expression"),
+                (('PUT', '/'), 'expected METHOD PATH_REGEX STATUS, or clear, '
+                               'or show; got: PUT /')):
+            code, _, err = self.run_cli('placement', 'fault', *argv)
+            self.assertEqual(2, code, argv)
+            self.assertIn(fragment, err)
