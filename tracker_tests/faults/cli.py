@@ -47,32 +47,33 @@ COMPUTE_USAGE = ('METHOD raise|sleep|sleep-raise [--seconds N] [--count K] '
 PLACEMENT_USAGE = 'METHOD PATH_REGEX 409|503 [--count K] | clear | show'
 
 
+def _add_words_and_count(parser, words, counted):
+    parser.add_argument('what', nargs='+', metavar='WORD',
+                        help=words + '; or clear (remove every pending '
+                        'fault), or show')
+    parser.add_argument('--count', type=int, metavar='K',
+                        help='how many %s the fault lasts (default 1)'
+                        % counted)
+
+
 def add_compute_arguments(parser):
-    parser.add_argument(
-        'what', nargs='+', metavar='WORD',
-        help='a ComputeDriver method (update_provider_tree, spawn, '
-             'migrate_disk_and_power_off, ...) and the fault of its next '
-             'calls: %s; or clear (remove every pending fault), or show'
-             % ', '.join(spec.COMPUTE_ACTIONS))
+    _add_words_and_count(
+        parser, 'a ComputeDriver method (update_provider_tree, spawn, '
+        'migrate_disk_and_power_off, ...) and the fault of its next calls: '
+        '%s' % ', '.join(spec.COMPUTE_ACTIONS), 'calls')
     parser.add_argument('--seconds', type=float, metavar='N',
                         help='how long sleep and sleep-raise sleep')
-    parser.add_argument('--count', type=int, metavar='K',
-                        help='how many calls the fault lasts (default 1)')
     parser.add_argument('--exception', metavar='NAME',
                         help='a class of nova.exception to raise '
                              '(default %s)' % spec.DEFAULT_EXCEPTION)
 
 
 def add_placement_arguments(parser):
-    parser.add_argument(
-        'what', nargs='+', metavar='WORD',
-        help='an HTTP method, a regular expression searched in the '
-             'request path and the status to answer with: 409 (a '
-             'consumer generation conflict, placement.concurrent_update) '
-             'or 503; or clear, or show')
-    parser.add_argument('--count', type=int, metavar='K',
-                        help='how many requests the fault lasts '
-                             '(default 1)')
+    _add_words_and_count(
+        parser, 'an HTTP method, a regular expression searched in the '
+        'request path and the status to answer with: 409 (a consumer '
+        'generation conflict, placement.concurrent_update) or 503',
+        'requests')
 
 
 def _given(args, names):

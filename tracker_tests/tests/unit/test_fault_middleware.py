@@ -16,13 +16,13 @@ import json
 import os
 import pathlib
 import re
-import tempfile
 import wsgiref.util
 
 import testtools
 
 from tracker_tests.faults import middleware
 from tracker_tests.faults import spec
+from tracker_tests.tests.unit import clitools
 
 FIXTURE = (pathlib.Path(__file__).parent / 'fixtures' / 'placement' /
            'consumer_generation_conflict.json')
@@ -44,8 +44,7 @@ class MiddlewareTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(__import__('shutil').rmtree, self.dir)
+        self.dir = str(clitools.temp_dir(self))
         self.path = os.path.join(self.dir, 'tracker-faults.json')
         self.app = Recorder()
         self.wrapped = middleware.PlacementFaults(self.app, self.path)

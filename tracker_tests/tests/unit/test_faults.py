@@ -13,20 +13,18 @@
 count-down that the fault driver, Placement's middleware and the command
 line share."""
 
-import contextlib
-import io
 import json
 import os
 import pathlib
 import subprocess
 import sys
-import tempfile
 import threading
 
 import testtools
 
 from tracker_tests.faults import cli
 from tracker_tests.faults import spec
+from tracker_tests.tests.unit import clitools
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 METHODS = ('spawn', 'update_provider_tree', 'migrate_disk_and_power_off',
@@ -127,8 +125,7 @@ class FaultFileTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(__import__('shutil').rmtree, self.dir)
+        self.dir = str(clitools.temp_dir(self))
         self.file = spec.compute_fault_file(self.dir)
 
     def add(self, method, action='raise', **kwargs):
@@ -253,17 +250,10 @@ class CommandLineTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(__import__('shutil').rmtree, self.dir)
+        self.dir = str(clitools.temp_dir(self))
 
     def run_cli(self, *argv):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(list(argv))
-            except SystemExit as exc:
-                code = exc.code
-        return code, out.getvalue(), err.getvalue()
+        return clitools.run_main(cli.main, argv)
 
     def compute(self, *argv):
         return self.run_cli('compute', '--state-path', self.dir, *argv)

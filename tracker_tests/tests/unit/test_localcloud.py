@@ -13,19 +13,17 @@
 process supervisor. Nothing here starts an OpenStack service."""
 
 import configparser
-import contextlib
-import io
 import json
 import pathlib
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import testtools
 
 from tracker_tests import config as tracker_config
+from tracker_tests.tests.unit import clitools
 
 TOOLS = pathlib.Path(__file__).resolve().parents[3] / 'tools'
 sys.path.insert(0, str(TOOLS))
@@ -150,9 +148,7 @@ class UpTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(__import__('shutil').rmtree, root)
-        self.layout = layout_mod.Layout.from_env(root)
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
         self.calls = []
         self.up = cli.Up(self.layout, 1, False)
         self.sup = self.up.sup
@@ -184,9 +180,7 @@ class ComputesOfUpTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(__import__('shutil').rmtree, root)
-        self.layout = layout_mod.Layout.from_env(root)
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
 
     def computes(self, previous, count=None, extra=None):
         if previous is not None:
@@ -225,8 +219,7 @@ class ConfigRenderingTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(__import__('shutil').rmtree, self.root)
+        self.root = clitools.temp_dir(self)
         self.layout = layout_mod.Layout.from_env(self.root)
         self.computes = nova_service.default_computes(3)
         self.files = {str(p): t for p, t in services.config_files(
@@ -345,6 +338,13 @@ class ClientFilesTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.layout = layout_mod.Layout.from_env('/srv/cloud')
+        # The tempest.conf of a cloud of default computes.
+        self.tempest = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
+        self.localcloud = [
+            str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+            '--state-dir', '/srv/cloud']
 
     def test_clouds_yaml_has_admin_and_member_clouds(self):
         clouds = json.loads(clients.clouds_yaml(self.layout, SECRETS))
@@ -356,9 +356,7 @@ class ClientFilesTest(testtools.TestCase):
                                             member['project_name']))
 
     def test_tempest_conf_drives_this_cloud(self):
-        conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid',
-            nova_service.default_computes(3)))
+        conf = self.tempest
         self.assertEqual('3', conf['compute']['min_compute_nodes'])
         self.assertEqual('image-uuid', conf['compute']['image_ref'])
         self.assertEqual('false', conf['auth']['create_isolated_networks'])
@@ -369,14 +367,11 @@ class ClientFilesTest(testtools.TestCase):
         argv = tracker_config.CommandTemplate()(
             conf['tracker']['compute_stop_command'])
         self.assertEqual(
-            [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-             '--state-dir', '/srv/cloud', 'compute', 'stop', 'compute2'],
+            self.localcloud + ['compute', 'stop', 'compute2'],
             tracker_config.render_command(argv, host='compute2'))
 
     def test_tempest_conf_names_the_strict_computes_and_flavors(self):
-        conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid',
-            nova_service.default_computes(3)))
+        conf = self.tempest
         opts = {o.name: o for o in tracker_config.TrackerGroup}
         self.assertEqual(['fault-strict1', 'fault-strict2'],
                          opts['strict_hosts'].type(
@@ -414,22 +409,16 @@ class ClientFilesTest(testtools.TestCase):
             self.assertEqual('', conf['tracker'][option])
 
     def test_tempest_conf_controls_every_service(self):
-        conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid',
-            nova_service.default_computes(3)))
+        conf = self.tempest
         argv = load_command(conf, 'service_command')
         self.assertEqual(
-            [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-             '--state-dir', '/srv/cloud', 'service', 'freeze', 'placement'],
+            self.localcloud + ['service', 'freeze', 'placement'],
             tracker_config.render_command(argv, action='freeze',
                                           service='placement'))
 
     def test_tempest_conf_sets_compute_faults(self):
-        conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid',
-            nova_service.default_computes(3)))
-        localcloud = [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-                      '--state-dir', '/srv/cloud']
+        conf = self.tempest
+        localcloud = self.localcloud
         self.assertEqual(
             localcloud + ['compute', 'fault', 'compute1', 'spawn', 'raise',
                           '--seconds', '0', '--count', '2', '--exception',
@@ -454,11 +443,8 @@ class ClientFilesTest(testtools.TestCase):
                           args.seconds, args.count, args.exception))
 
     def test_tempest_conf_sets_placement_faults(self):
-        conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid',
-            nova_service.default_computes(3)))
-        localcloud = [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-                      '--state-dir', '/srv/cloud']
+        conf = self.tempest
+        localcloud = self.localcloud
         self.assertEqual(
             localcloud + ['placement', 'fault', 'PUT', '^/allocations/{1}',
                           '409', '--count', '1'],
@@ -494,9 +480,7 @@ class SupervisorTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(__import__('shutil').rmtree, root)
-        self.layout = layout_mod.Layout.from_env(root)
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
         self.sup = supervisor.Supervisor(self.layout)
         self.spec = supervisor.ProcessSpec(
             name='sleeper', argv=['sleep', '60'])
@@ -555,15 +539,8 @@ class SupervisorTest(testtools.TestCase):
 class CommandLineTest(testtools.TestCase):
 
     def run_cli(self, *argv):
-        out, err = io.StringIO(), io.StringIO()
-        root = tempfile.mkdtemp()
-        self.addCleanup(__import__('shutil').rmtree, root)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(['--state-dir', root] + list(argv))
-            except SystemExit as exc:
-                code = exc.code
-        return code, out.getvalue(), err.getvalue()
+        return clitools.run_main(cli.main, [
+            '--state-dir', str(clitools.temp_dir(self))] + list(argv))
 
     def test_unknown_compute_host_is_a_usage_error(self):
         code, _, err = self.run_cli('compute', 'stop', 'compute9')

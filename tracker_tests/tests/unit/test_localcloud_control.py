@@ -14,14 +14,11 @@ freeze, thaw) on processes that only sleep or listen; no OpenStack
 service is started."""
 
 import contextlib
-import io
 import json
 import pathlib
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 
 import fixtures
@@ -36,6 +33,7 @@ from local_cloud import layout as layout_mod  # noqa: E402
 from local_cloud import nova_service  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
 from tracker_tests.faults import spec  # noqa: E402
+from tracker_tests.tests.unit import clitools  # noqa: E402
 
 
 def free_port():
@@ -57,8 +55,7 @@ class ControlTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(shutil.rmtree, self.root)
+        self.root = clitools.temp_dir(self)
         self.port = free_port()
         self.layout = layout_mod.Layout(root=self.root,
                                         ports={'svc': self.port})
@@ -266,21 +263,15 @@ class ControlCommandLineTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(shutil.rmtree, self.root)
+        self.root = clitools.temp_dir(self)
         (self.root / 'cloud.json').write_text(json.dumps({
             'computes': [{'host': 'compute1'}, {'host': 'compute2'}]}))
         self.sup = supervisor.Supervisor(layout_mod.Layout.from_env(
             self.root))
 
     def run_cli(self, *argv):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(['--state-dir', str(self.root)] + list(argv))
-            except SystemExit as exc:
-                code = exc.code
-        return code, out.getvalue(), err.getvalue()
+        return clitools.run_main(cli.main,
+                                 ['--state-dir', str(self.root)] + list(argv))
 
     def test_unknown_service_lists_the_services(self):
         code, _, err = self.run_cli('service', 'stop', 'nova')
