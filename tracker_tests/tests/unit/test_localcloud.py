@@ -128,6 +128,9 @@ class RegistryTest(testtools.TestCase):
                 self.assertEqual(own_ports, {p for spec in specs
                                              for p in spec.ports},
                                  service.name)
+            elif not service.per_host:
+                # No port to poll: start and thaw need another sign.
+                self.assertIsNotNone(service.confirm_up, service.name)
 
     def test_only_the_database_and_broker_are_stopped_last(self):
         self.assertEqual(['database', 'message-bus'], [
