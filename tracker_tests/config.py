@@ -19,20 +19,21 @@ import string
 from oslo_config import cfg
 from oslo_config import types
 
-COMMAND_PLACEHOLDERS = frozenset({'host'})
 _PLAIN_ARG = re.compile(r'[\w@%+=:,./{}-]+')
 
 
 class CommandTemplate(types.String):
-    """A command run as an argument list, with ``{host}`` placeholders.
+    """A command run as an argument list, with ``{placeholder}`` fields.
 
-    Parsed with shlex and never handed to a shell, so a host name cannot
-    inject anything. Validation happens when the option is read, which makes
-    oslo.config name the option in the error.
+    Each option says which placeholders its command may use (by default
+    ``{host}``). Parsed with shlex and never handed to a shell, so a host
+    name cannot inject anything. Validation happens when the option is
+    read, which makes oslo.config name the option in the error.
     """
 
-    def __init__(self):
+    def __init__(self, placeholders=('host',)):
         super().__init__(type_name='command template')
+        self.placeholders = frozenset(placeholders)
 
     def __call__(self, value):
         if isinstance(value, list):
@@ -46,12 +47,16 @@ class CommandTemplate(types.String):
                                  % (value, exc))
         for arg in argv:
             for _, field, _, _ in string.Formatter().parse(arg):
-                if field is not None and field not in COMMAND_PLACEHOLDERS:
-                    raise ValueError(
-                        'unknown placeholder {%s} in %r; allowed: %s'
-                        % (field, value, ', '.join(
-                            '{%s}' % p for p in sorted(COMMAND_PLACEHOLDERS))))
+                if field is not None and field not in self.placeholders:
+                    raise ValueError('unknown placeholder {%s} in %r; %s' % (
+                        field, value, self.allowed()))
         return argv
+
+    def allowed(self):
+        if not self.placeholders:
+            return 'this command takes no placeholders'
+        return 'allowed: %s' % ', '.join(
+            '{%s}' % p for p in sorted(self.placeholders))
 
     def _formatter(self, value):
         if isinstance(value, list):
@@ -108,6 +113,60 @@ TrackerGroup = [
             help='Command that kills (SIGKILL) the nova-compute service on '
                  '{host}, to interrupt an operation midway; tests that '
                  'need it are skipped when it is not set.'),
+    cfg.Opt('service_command',
+            type=CommandTemplate(('action', 'service')),
+            help='Command that does {action} (stop: SIGTERM, start, kill: '
+                 'SIGKILL, freeze: SIGSTOP, thaw: SIGCONT) to the shared '
+                 'service {service} (placement, nova-api, nova-conductor, '
+                 'nova-scheduler, keystone, message-bus, database), run as '
+                 'an argument list without a shell; start and thaw must '
+                 'return only once the service answers again. Example: '
+                 '"tools/localcloud service {action} {service}". Tests '
+                 'that need it are skipped when it is not set.'),
+    cfg.Opt('compute_fault_command',
+            type=CommandTemplate(('host', 'method', 'fault', 'seconds',
+                                  'count', 'exception')),
+            help='Command that makes the next {count} calls of the virt '
+                 'driver method {method} on the compute {host} fail: '
+                 '{fault} is raise (raise the nova.exception class '
+                 '{exception}), sleep ({seconds} s, then carry on) or '
+                 'sleep-raise. The host must run tracker_tests\' fault '
+                 'driver (see doc/source/localcloud.rst). Example: '
+                 '"tools/localcloud compute fault {host} {method} {fault} '
+                 '--seconds {seconds} --count {count} --exception '
+                 '{exception}". Tests that need it are skipped when it is '
+                 'not set.'),
+    cfg.Opt('compute_fault_clear_command',
+            type=CommandTemplate(('host',)),
+            help='Command that removes every pending fault of the compute '
+                 '{host}; run at the cleanup of each test that set one.'),
+    cfg.Opt('placement_fault_command',
+            type=CommandTemplate(('method', 'path', 'status', 'count')),
+            help='Command that makes Placement answer the next {count} '
+                 'requests whose HTTP method is {method} and whose path '
+                 'matches the regular expression {path} with {status} '
+                 '(409: a consumer generation conflict, '
+                 'placement.concurrent_update; 503) instead of serving '
+                 'them. Example: "tools/localcloud placement fault '
+                 '{method} {path} {status} --count {count}".'),
+    cfg.Opt('placement_fault_clear_command',
+            type=CommandTemplate(()),
+            help='Command that removes every pending Placement fault; run '
+                 'at the cleanup of each test that set one.'),
+    cfg.ListOpt('strict_hosts',
+                default=[],
+                help='Compute hosts whose periodic resource update does not '
+                     'run ([DEFAULT] update_resources_interval < 0), so '
+                     'that a leak only that task would repair stays '
+                     'visible, and which only strict_flavor_ref and '
+                     'strict_resize_flavor_ref reach. They run '
+                     'tracker_tests\' fault driver.'),
+    cfg.StrOpt('strict_flavor_ref',
+               help='Flavor that only the strict_hosts can take.'),
+    cfg.StrOpt('strict_resize_flavor_ref',
+               help='Flavor that only the strict_hosts can take, differing '
+                    'from strict_flavor_ref in VCPU, MEMORY_MB and '
+                    'DISK_GB, for resizes between them.'),
     cfg.StrOpt('fault_flavor_ref',
                help='Flavor that only the fault-injecting compute hosts '
                     'below and fault_healthy_host can take (for example '

@@ -32,7 +32,8 @@ def _erlang_env(layout):
     }
 
 
-def config_files(layout):
+def config_files(ctx):
+    layout = ctx.layout
     return {
         _dir(layout) / 'rabbitmq.conf': (
             'listeners.tcp.default = %s:%d\n'
@@ -43,7 +44,8 @@ def config_files(layout):
     }
 
 
-def process_specs(layout):
+def process_specs(ctx):
+    layout = ctx.layout
     env = _erlang_env(layout)
     rabbit_env = dict(env)
     rabbit_env.update({

@@ -22,18 +22,16 @@ import signal
 import sys
 import time
 
-from local_cloud import broker
 from local_cloud import clients
-from local_cloud import database
-from local_cloud import glance
+from local_cloud import control
 from local_cloud import install
-from local_cloud import keystone
 from local_cloud import layout as layout_mod
-from local_cloud import neutron
-from local_cloud import nova
-from local_cloud import placement
+from local_cloud import nova_service
+from local_cloud import placement_service
+from local_cloud import services
 from local_cloud import supervisor
-from local_cloud import wsgi
+from tracker_tests.faults import cli as faults_cli
+from tracker_tests.faults import spec as fault_spec
 
 EXIT_USAGE = 2
 DEFAULT_COMPUTES = 3
@@ -67,18 +65,7 @@ def computes_of(layout):
     state = load_state(layout)
     if not state:
         return []
-    return [nova.Compute(**c) for c in state['computes']]
-
-
-def all_specs(layout, computes):
-    """Every process of the cloud, in start order."""
-    specs = [database.process_spec(layout)]
-    specs += broker.process_specs(layout)
-    specs += [wsgi.process_spec(layout, name) for name in (
-        'keystone', 'placement', 'glance', 'neutron')]
-    specs += nova.control_specs(layout)
-    specs += [nova.compute_spec(layout, c) for c in computes]
-    return specs
+    return [nova_service.Compute(**c) for c in state['computes']]
 
 
 def write_files(files, mode=0o644):
@@ -95,120 +82,73 @@ class Up:
     def __init__(self, layout, compute_count, fault_computes):
         self.layout = layout
         self.sup = supervisor.Supervisor(layout)
-        self.secrets = load_secrets(layout)
+        # As the last up unless told otherwise, but always as defined
+        # now: a cloud made by an older version gets today's computes.
         previous = computes_of(layout)
-        if compute_count or fault_computes is not None or not previous:
-            self.computes = nova.default_computes(
-                compute_count or DEFAULT_COMPUTES,
-                fault_computes is not False)
-        else:
-            self.computes = previous
+        regular = [c for c in previous if not c.role]
+        computes = nova_service.default_computes(
+            compute_count or len(regular) or DEFAULT_COMPUTES,
+            fault_computes if fault_computes is not None else (
+                not previous or any(c.role for c in previous)))
+        self.ctx = services.Context(
+            layout, computes, secrets=load_secrets(layout), run=self.run,
+            sup=self.sup)
 
     def run(self, name, argv, env=None):
         """A one-off set-up command, logged to logs/<name>.log."""
         supervisor.run_logged(name, argv, self.sup.log_path(name), env)
 
-    def start(self, specs, timeout=120):
-        started = [s for s in specs if self.sup.start(s)]
-        for spec in specs:
-            self.sup.wait_ready(spec, timeout)
-        return started
-
     def __call__(self):
         t0 = time.monotonic()
-        layout, secrets = self.layout, self.secrets
+        ctx = self.ctx
         # Only the admin's files hold passwords; keep them private.
-        write_files(self._config_files(), mode=0o600)
-
-        database.initialise(layout)
-        self.start([database.process_spec(layout)])
-        database.create_databases(layout, secrets['db_password'])
-
-        write_files(broker.config_files(layout))
-        self.start(broker.process_specs(layout))
-
-        keystone_spec = wsgi.process_spec(layout, 'keystone')
-        if not self.sup.pid('keystone'):
-            keystone.prepare(layout, secrets, self.run)
-        self.start([keystone_spec])
+        write_files(services.config_files(ctx), mode=0o600)
+        self.start_services(services.stages())
         provision = _provision()
-        provision.identity(layout, secrets)
-
-        self._prepare_in_parallel()
-        self.start([wsgi.process_spec(layout, n) for n in (
-            'placement', 'glance', 'neutron')] + nova.control_specs(layout))
-        self.start([nova.compute_spec(layout, c) for c in self.computes],
-                   timeout=5)
-        hosts = [c.host for c in self.computes]
-        self._wait_for_computes(provision, hosts)
-
-        provision.zones(layout, secrets, self.computes)
-        image_id = provision.image(layout, secrets)
-        provision.flavors(layout, secrets)
+        provision.zones(ctx.layout, ctx.secrets, ctx.computes)
+        image_id = provision.image(ctx.layout, ctx.secrets)
+        provision.flavors(ctx.layout, ctx.secrets)
         write_files({
-            layout.clouds_yaml: clients.clouds_yaml(layout, secrets),
-            layout.tempest_conf: clients.tempest_conf(
-                layout, secrets, image_id, self.computes),
+            ctx.layout.clouds_yaml: clients.clouds_yaml(ctx.layout,
+                                                        ctx.secrets),
+            ctx.layout.tempest_conf: clients.tempest_conf(
+                ctx.layout, ctx.secrets, image_id, ctx.computes),
         }, mode=0o600)
-        (layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
-        layout.state_file.write_text(json.dumps({
-            'computes': [vars(c) for c in self.computes],
+        (ctx.layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
+        ctx.layout.state_file.write_text(json.dumps({
+            'computes': [vars(c) for c in ctx.computes],
             'image_id': image_id,
         }, indent=2))
+        hosts = [c.host for c in ctx.computes]
         print('local cloud up in %.0f s: %d computes (%s)' % (
             time.monotonic() - t0, len(hosts), ', '.join(hosts)))
-        print('use it: eval "$(%s env)"' % clients.localcloud_command(layout))
+        print('use it: eval "$(%s env)"'
+              % clients.localcloud_command(ctx.layout))
 
-    def _config_files(self):
-        files = {}
-        for module in (keystone, placement, glance, neutron):
-            files.update(module.config_files(self.layout, self.secrets))
-        files.update(nova.config_files(self.layout, self.secrets,
-                                       self.computes))
-        return files
+    def start_services(self, stages):
+        for stage in stages:
+            self._prepare_in_parallel(stage)
+            specs = services.process_specs(self.ctx, stage)
+            for spec in specs:
+                self.sup.start(spec)
+            for spec in specs:
+                self.sup.wait_ready(spec)
+            for service in stage:
+                if service.after_start:
+                    service.after_start(self.ctx)
 
-    def _prepare_in_parallel(self):
-        """Database migrations of the services that are not running yet.
+    def _prepare_in_parallel(self, stage):
+        """The preparation (database migrations) of the services of a
+        stage that are not all running.
 
         They are independent and each mostly waits on MariaDB.
         """
-        jobs = [(name, fn) for name, fn in (
-            ('placement', lambda: placement.prepare(
-                self.layout, self.secrets, self.run)),
-            ('glance', lambda: glance.prepare(
-                self.layout, self.secrets, self.run)),
-            ('neutron', lambda: neutron.prepare(
-                self.layout, self.secrets, self.run)),
-            ('nova_api', lambda: nova.prepare(
-                self.layout, self.secrets, self.computes, self.run)),
-        ) if not self.sup.pid(name)]
+        jobs = [service.prepare for service in stage if service.prepare and
+                not all(self.sup.pid(spec.name)
+                        for spec in service.processes(self.ctx))]
         with concurrent.futures.ThreadPoolExecutor(len(jobs) or 1) as pool:
-            for future in [pool.submit(fn) for _, fn in jobs]:
+            for future in [pool.submit(job, self.ctx) for job in jobs]:
                 future.result()
-
-    def _wait_for_computes(self, provision, hosts, timeout=240):
-        """Wait until every compute is usable, then map it into the cell."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for host in hosts:
-                if not self.sup.pid('nova-compute-%s' % host):
-                    raise supervisor.ServiceFailed(
-                        'nova-compute on %s' % host, 'the process exited',
-                        self.sup.log_path('nova-compute-%s' % host))
-            missing = provision.computes_not_ready(self.layout, self.secrets,
-                                                   hosts)
-            if not missing:
-                break
-            if time.monotonic() > deadline:
-                host, why = sorted(missing.items())[0]
-                raise supervisor.ServiceFailed(
-                    'nova-compute on %s' % host, why,
-                    self.sup.log_path('nova-compute-%s' % host))
-            time.sleep(2)
-        # Every compute node exists now: one discover maps them all, and
-        # the scheduler only picks hosts mapped to the cell.
-        self.run('nova-discover-hosts', nova.manage(self.layout) + [
-            'cell_v2', 'discover_hosts'])
 
 
 def _provision():
@@ -248,36 +188,51 @@ def cmd_status(layout, args):
         print('no local cloud in %s; start one with: tools/localcloud up'
               % layout.root)
         return 1
-    down = 0
-    specs = all_specs(layout, computes)
-    width = max(len(spec.name) for spec in specs) + 2
-    row = '%%-%ds %%-8s %%-6s %%s' % width
-    print(row % ('SERVICE', 'PID', 'PORT', 'STATE'))
-    for spec in specs:
+    ctx = services.Context(layout, computes)
+    rows = [(service.name, spec) for service in services.REGISTRY
+            for spec in service.processes(ctx)]
+    widths = [max(len(name) for name, _ in rows) + 1,
+              max(len(spec.name) for _, spec in rows) + 1]
+    row = '%%-%ds %%-%ds %%-8s %%-6s %%s' % tuple(widths)
+    print(row % ('SERVICE', 'PROCESS', 'PID', 'PORT', 'STATE'))
+    unhealthy = 0
+    for name, spec in rows:
         pid = sup.pid(spec.name)
         port = layout.ports[spec.ports[0]] if spec.ports else None
-        up = bool(pid) and (port is None or supervisor.port_accepts(port))
-        down += not up
-        print(row % (spec.name, pid or '-', port or '-',
-                     'up' if up else 'down'))
-    return 1 if down else 0
-
-
-#: Stopped last, after every OpenStack service that uses them.
-INFRASTRUCTURE = ('rabbitmq', 'epmd', 'mariadb')
+        if sup.state(spec.name) == 'frozen':
+            state = 'frozen'  # its port accepts; nothing answers
+        elif pid and (port is None or supervisor.port_accepts(port)):
+            state = 'up'
+        else:
+            state = 'down'
+        unhealthy += state != 'up'
+        print(row % (name, spec.name, pid or '-', port or '-', state))
+    return 1 if unhealthy else 0
 
 
 def cmd_down(layout, args):
     sup = supervisor.Supervisor(layout)
-    order = [s.name for s in all_specs(layout, computes_of(layout))]
-    names = [n for n in reversed(order) if n in sup.names()]
-    names += [n for n in sup.names() if n not in order]
-    services = [n for n in names if n not in INFRASTRUCTURE]
-    # The services shut down in parallel: signal all, then wait for each.
-    for name in services:
-        sup.send_signal(name, signal.SIGTERM)
-    for name in services + [n for n in INFRASTRUCTURE if n in names]:
-        if sup.stop(name):
+    ctx = services.Context(layout, computes_of(layout))
+    infrastructure = [s for s in services.REGISTRY if s.infrastructure]
+    last = [spec.name for spec in reversed(
+        services.process_specs(ctx, infrastructure))]
+    order = [spec.name for spec in services.process_specs(ctx)]
+    recorded = sup.names()
+    names = [n for n in reversed(order) if n in recorded]
+    names += [n for n in recorded if n not in order]
+    first = [n for n in names if n not in last]
+    # A frozen process would not act on SIGTERM, and one frozen service
+    # (the database) would hold up the shutdown of the others.
+    for name in names:
+        if sup.state(name) == 'frozen':
+            sup.send_signal(name, signal.SIGCONT)
+    # What uses the infrastructure shuts down in parallel: signal all,
+    # then wait for each.
+    signalled = {name for name in first
+                 if sup.send_signal(name, signal.SIGTERM)}
+    for name in first + [n for n in last if n in recorded]:
+        # Quick ones are gone before stop() looks.
+        if sup.stop(name) or name in signalled:
             print('stopped %s' % name)
     return 0
 
@@ -298,28 +253,53 @@ def cmd_destroy(layout, args):
     return 0
 
 
+def _usage_error(message):
+    print('localcloud: %s' % message, file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_compute(layout, args):
     hosts = {c.host: c for c in computes_of(layout)}
     if args.host not in hosts:
-        print('localcloud: unknown compute host %r; this cloud has: %s'
-              % (args.host, ', '.join(sorted(hosts)) or 'none (run up)'),
-              file=sys.stderr)
-        return EXIT_USAGE
-    sup = supervisor.Supervisor(layout)
-    spec = nova.compute_spec(layout, hosts[args.host])
-    if args.action == 'start':
-        started = sup.start(spec)
-        sup.wait_ready(spec)
-        print('%s nova-compute on %s' % (
-            'started' if started else 'already running:', args.host))
-    elif args.action == 'stop':
-        stopped = sup.stop(spec.name)
-        print('%s nova-compute on %s' % (
-            'stopped' if stopped else 'not running:', args.host))
-    else:
-        killed = sup.stop(spec.name, signum=signal.SIGKILL)
-        print('%s nova-compute on %s' % (
-            'killed' if killed else 'not running:', args.host))
+        return _usage_error('unknown compute host %r; this cloud has: %s' % (
+            args.host, ', '.join(sorted(hosts)) or 'none (run up)'))
+    if args.action == 'fault':
+        try:
+            print(faults_cli.compute_command(
+                args.host, nova_service.state_path(layout, args.host), args))
+        except fault_spec.FaultError as exc:
+            return _usage_error(exc)
+        except faults_cli.DriverNotRunning as exc:
+            raise supervisor.LocalCloudError(exc)
+        return 0
+    target = control.Target(
+        'nova-compute on %s' % args.host,
+        [nova_service.compute_spec(layout, hosts[args.host])])
+    print(control.act(supervisor.Supervisor(layout), target, args.action))
+    return 0
+
+
+def cmd_placement(layout, args):
+    try:
+        print(faults_cli.placement_command(
+            placement_service.fault_file(layout), args))
+    except fault_spec.FaultError as exc:
+        return _usage_error(exc)
+    return 0
+
+
+def cmd_service(layout, args):
+    service = services.by_name(args.name)
+    if service is None or service.per_host:
+        hint = ' (computes: tools/localcloud compute ACTION HOST)' if (
+            service) else ''
+        return _usage_error('unknown service %r%s; the services are: %s' % (
+            args.name, hint, ', '.join(services.controllable())))
+    target = control.Target(
+        service.name,
+        service.processes(services.Context(layout, computes_of(layout))),
+        service.confirm_up)
+    print(control.act(supervisor.Supervisor(layout), target, args.action))
     return 0
 
 
@@ -354,9 +334,14 @@ def parser():
                          'last up)' % DEFAULT_COMPUTES)
     up.add_argument('--fault-computes', action=argparse.BooleanOptionalAction,
                     help='also run the fault-injecting computes (%s) in '
-                         'zone %r (default: yes, or as the last up)' % (
-                             ', '.join(c.host for c in nova.FAULT_COMPUTES),
-                             nova.FAULT_ZONE))
+                         'zone %r and the strict ones (%s) in zone %r '
+                         '(default: yes, or as the last up)' % (
+                             ', '.join(c.host for c in
+                                       nova_service.FAULT_COMPUTES),
+                             nova_service.FAULT_ZONE,
+                             ', '.join(c.host for c in
+                                       nova_service.STRICT_COMPUTES),
+                             nova_service.STRICT_ZONE))
     up.add_argument('--fresh', action='store_true',
                     help='wipe databases and state first')
     sub.add_parser('status', help='each service with pid, port and state; '
@@ -366,10 +351,44 @@ def parser():
                              'databases')
     destroy.add_argument('--all', action='store_true',
                          help='also remove the virtualenv')
-    compute = sub.add_parser('compute', help='stop, start or kill one '
-                             'compute to inject a failure')
-    compute.add_argument('action', choices=('stop', 'start', 'kill'))
-    compute.add_argument('host')
+    compute = sub.add_parser(
+        'compute', help='stop, start, kill, freeze or thaw the '
+        'nova-compute of one host, or make calls of its driver fail, to '
+        'inject a failure')
+    actions = compute.add_subparsers(dest='action', required=True,
+                                     metavar='ACTION')
+    for action, what in (
+            ('stop', 'SIGTERM'), ('start', 'and wait until it runs'),
+            ('kill', 'SIGKILL'), ('freeze', 'SIGSTOP'),
+            ('thaw', 'SIGCONT')):
+        actions.add_parser(action, help=what).add_argument('host')
+    fault = actions.add_parser(
+        'fault', help='set, clear or show the faults of its driver',
+        usage='%(prog)s HOST ' + faults_cli.COMPUTE_USAGE,
+        description='The next calls of a ComputeDriver method on HOST '
+                    'raise, sleep, or sleep then raise; see '
+                    'doc/source/localcloud.rst.')
+    fault.add_argument('host')
+    faults_cli.add_compute_arguments(fault)
+    service = sub.add_parser(
+        'service', help='stop, start, kill (SIGKILL), freeze (SIGSTOP) or '
+        'thaw (SIGCONT) one service to inject a failure; start and thaw '
+        'return once it answers again',
+        description='NAME is one of: %s.' % ', '.join(
+            services.controllable()))
+    service.add_argument('action', choices=control.ACTIONS)
+    service.add_argument('name')
+    placement = sub.add_parser(
+        'placement', help='make Placement answer chosen requests with an '
+        'error').add_subparsers(dest='action', required=True,
+                                metavar='ACTION')
+    faults_cli.add_placement_arguments(placement.add_parser(
+        'fault', help='set, clear or show the faults of Placement',
+        usage='%(prog)s ' + faults_cli.PLACEMENT_USAGE,
+        description='The next requests with an HTTP method and a path '
+                    'matching a regular expression get 409 (a consumer '
+                    'generation conflict) or 503 without reaching '
+                    'Placement; see doc/source/localcloud.rst.'))
     sub.add_parser('env', help='print export lines for openstack/tempest')
     return p
 
@@ -387,7 +406,8 @@ def _positive(value):
 
 COMMANDS = {
     'up': cmd_up, 'status': cmd_status, 'down': cmd_down,
-    'destroy': cmd_destroy, 'compute': cmd_compute, 'env': cmd_env,
+    'destroy': cmd_destroy, 'compute': cmd_compute, 'service': cmd_service,
+    'placement': cmd_placement, 'env': cmd_env,
 }
 
 

@@ -16,7 +16,7 @@ import shlex
 
 from local_cloud import ini
 from local_cloud import layout as layout_mod
-from local_cloud import nova
+from local_cloud import nova_service
 
 ADMIN_CLOUD = 'localcloud-admin'
 MEMBER_CLOUD = 'localcloud-member'
@@ -27,8 +27,13 @@ FLAVORS = (
     ('tracker.small', 1, 128, 1, {}),
     ('tracker.medium', 2, 256, 2, {}),
     # Only the fault-injecting computes have the trait it requires.
-    ('tracker.fault', 1, 128, 1, {'trait:%s' % nova.FAULT_TRAIT:
+    ('tracker.fault', 1, 128, 1, {'trait:%s' % nova_service.FAULT_TRAIT:
                                   'required'}),
+    # Only the strict computes have theirs; a resize between the two.
+    ('tracker.strict', 1, 128, 1, {'trait:%s' % nova_service.STRICT_TRAIT:
+                                   'required'}),
+    ('tracker.strict-medium', 2, 256, 2, {
+        'trait:%s' % nova_service.STRICT_TRAIT: 'required'}),
 )
 IMAGE_NAME = 'localcloud-raw'
 
@@ -71,8 +76,13 @@ def localcloud_command(layout, *words):
 
 def tempest_conf(layout, secrets, image_id, computes):
     flavors = [f[0] for f in FLAVORS]
-    fault_hosts = {c.role: c.host for c in computes if c.role}
+    hosts_by_role = {}
+    for compute in computes:
+        if compute.role:
+            hosts_by_role.setdefault(compute.role, []).append(compute.host)
     regular = [c for c in computes if not c.role]
+    strict = 'strict_hosts' in hosts_by_role
+    fault = any(role != 'strict_hosts' for role in hosts_by_role)
     return ini.render({
         'DEFAULT': {'log_dir': layout.logs, 'log_file': 'tempest.log'},
         'auth': {
@@ -129,12 +139,29 @@ def tempest_conf(layout, secrets, image_id, computes):
                 layout, 'compute', 'start', '{host}'),
             'compute_kill_command': localcloud_command(
                 layout, 'compute', 'kill', '{host}'),
-            'fault_flavor_ref': (FLAVORS[2][0] if fault_hosts else None),
+            'service_command': localcloud_command(
+                layout, 'service', '{action}', '{service}'),
+            'compute_fault_command': localcloud_command(
+                layout, 'compute', 'fault', '{host}', '{method}', '{fault}',
+                '--seconds', '{seconds}', '--count', '{count}',
+                '--exception', '{exception}'),
+            'compute_fault_clear_command': localcloud_command(
+                layout, 'compute', 'fault', '{host}', 'clear'),
+            'placement_fault_command': localcloud_command(
+                layout, 'placement', 'fault', '{method}', '{path}',
+                '{status}', '--count', '{count}'),
+            'placement_fault_clear_command': localcloud_command(
+                layout, 'placement', 'fault', 'clear'),
+            'fault_flavor_ref': 'tracker.fault' if fault else None,
+            'strict_flavor_ref': 'tracker.strict' if strict else None,
+            'strict_resize_flavor_ref': (
+                'tracker.strict-medium' if strict else None),
             'whole_cloud_audit': True,
             # A compute restarted by the evacuate and failure tests reports
             # its running_vms again only after a periodic run or two.
             'whole_cloud_settle': 90,
-            **fault_hosts,
+            # One host each, but strict_hosts: a list.
+            **hosts_by_role,
         },
         'tracker-feature-enabled': {
             'resize': True,

@@ -16,9 +16,6 @@ import subprocess
 from local_cloud import layout as layout_mod
 from local_cloud import supervisor
 
-DATABASES = ('keystone', 'glance', 'placement', 'neutron',
-             'nova_api', 'nova_cell0', 'nova')
-
 
 def _dir(layout):
     return layout.data / 'mariadb'
@@ -28,8 +25,9 @@ def socket_path(layout):
     return layout.run / 'mariadb.sock'
 
 
-def process_spec(layout):
-    return supervisor.ProcessSpec(
+def process_specs(ctx):
+    layout = ctx.layout
+    return [supervisor.ProcessSpec(
         name='mariadb',
         argv=['mariadbd', '--no-defaults',
               '--datadir=%s' % _dir(layout),
@@ -45,11 +43,12 @@ def process_spec(layout):
               '--innodb-flush-log-at-trx-commit=2',
               '--character-set-server=utf8mb4',
               '--log-error=%s' % (layout.logs / 'mariadb.log')],
-        ports=('mariadb',), ready='tcp')
+        ports=('mariadb',), ready='tcp')]
 
 
-def initialise(layout):
+def prepare(ctx):
     """Create the data directory once (mariadb-install-db)."""
+    layout = ctx.layout
     if (_dir(layout) / 'mysql').is_dir():
         return
     _dir(layout).mkdir(parents=True, exist_ok=True)
@@ -64,15 +63,20 @@ def initialise(layout):
 
 
 def sql(layout, statement):
-    """Run SQL as root over the private socket (root has no TCP access)."""
+    """Run SQL as root over the private socket (root has no TCP access).
+
+    The statement goes on stdin: it may set a password, which must not
+    show in the process list.
+    """
     subprocess.run(
         ['mariadb', '--no-defaults', '--socket=%s' % socket_path(layout),
-         '-uroot', '-e', statement],
-        check=True, stdout=subprocess.DEVNULL)
+         '-uroot'],
+        input=statement + ';\n', text=True, check=True,
+        stdout=subprocess.DEVNULL)
 
 
-def create_databases(layout, password):
-    """The services' databases and one loopback user owning them."""
+def create_databases(layout, password, names):
+    """The databases ``names`` and one loopback user owning them."""
     statements = [
         "CREATE USER IF NOT EXISTS '%s'@'%s' IDENTIFIED BY '%s'" % (
             layout_mod.DB_USER, layout_mod.HOST, password),
@@ -80,5 +84,5 @@ def create_databases(layout, password):
             layout_mod.DB_USER, layout_mod.HOST),
     ]
     statements += ['CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8'
-                   % name for name in DATABASES]
+                   % name for name in names]
     sql(layout, '; '.join(statements))

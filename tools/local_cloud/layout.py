@@ -17,24 +17,15 @@ import pathlib
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-#: Ports sit in one block so that the local cloud can run beside a devstack
-#: or a system MariaDB/RabbitMQ that use the standard ones; each keeps the
-#: last digits of the service's usual port so that logs stay readable.
-DEFAULT_PORTS = {
-    'mariadb': 28306,
-    'epmd': 28369,
-    'rabbitmq': 28672,
-    'rabbitmq_dist': 28673,
-    'keystone': 28500,
-    'glance': 28292,
-    'placement': 28778,
-    'neutron': 28696,
-    'nova_api': 28774,
-}
-
 HOST = '127.0.0.1'
 REGION = 'RegionOne'
 DB_USER = 'localcloud'
+
+
+def _default_ports():
+    # Imported here: the services' modules import this one.
+    from local_cloud import services
+    return services.default_ports()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +33,8 @@ class Layout:
     """All paths of one local cloud, derived from its state directory."""
 
     root: pathlib.Path
-    ports: dict = dataclasses.field(
-        default_factory=lambda: dict(DEFAULT_PORTS))
+    #: Port name -> port; by default the services' own (services.py).
+    ports: dict = dataclasses.field(default_factory=_default_ports)
 
     @classmethod
     def from_env(cls, root=None):

@@ -20,15 +20,7 @@ import openstack
 
 from local_cloud import clients
 from local_cloud import layout as layout_mod
-from local_cloud import nova
-
-SERVICES = (
-    # (user, catalog type, service name, port name, path)
-    ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
-    ('placement', 'placement', 'placement', 'placement', ''),
-    ('glance', 'image', 'glance', 'glance', ''),
-    ('neutron', 'network', 'neutron', 'neutron', ''),
-)
+from local_cloud import nova_service
 
 
 def admin_connection(layout, secrets):
@@ -60,29 +52,30 @@ def _user(conn, name, password, project, roles):
     return user
 
 
-def identity(layout, secrets):
-    """Service users, the demo user, and the service catalog."""
+def identity(layout, secrets, catalog):
+    """Service users, the demo user, and the service catalog.
+
+    ``catalog``: services.CatalogEntry of each service with an endpoint.
+    """
     conn = admin_connection(layout, secrets)
     service_project = _project(conn, 'service')
     demo_project = _project(conn, 'demo')
-    admin_role = _role(conn, 'admin')
-    service_role = _role(conn, 'service')
     _user(conn, 'demo', secrets['demo_password'], demo_project,
           [_role(conn, 'member')])
-    for user, service_type, name, port, path in SERVICES:
-        roles = [admin_role] + ([service_role] if user == 'nova' else [])
-        _user(conn, user, secrets['service_password'], service_project,
-              roles)
-        service = next(iter(conn.identity.services(type=service_type)),
-                       None) or conn.identity.create_service(
-                           name=name, type=service_type)
+    for entry in catalog:
+        _user(conn, entry.user, secrets['service_password'], service_project,
+              [_role(conn, role) for role in entry.roles])
+        service = next(iter(conn.identity.services(
+            type=entry.service_type)), None) or conn.identity.create_service(
+                name=entry.user, type=entry.service_type)
         existing = {e.interface for e in conn.identity.endpoints(
             service_id=service.id)}
         for interface in ('public', 'internal'):
             if interface not in existing:
                 conn.identity.create_endpoint(
                     service_id=service.id, interface=interface,
-                    url=layout.url(port, path), region_id=layout_mod.REGION)
+                    url=layout.url(entry.port, entry.path),
+                    region_id=layout_mod.REGION)
 
 
 def computes_not_ready(layout, secrets, hosts):
@@ -113,15 +106,15 @@ def zones(layout, secrets, computes):
     conn = admin_connection(layout, secrets)
     by_zone = {}
     for compute in computes:
-        if compute.zone != nova.DEFAULT_ZONE:
+        if compute.zone != nova_service.DEFAULT_ZONE:
             by_zone.setdefault(compute.zone, []).append(compute.host)
     for zone, hosts in sorted(by_zone.items()):
         aggregate = conn.compute.find_aggregate(zone) or \
             conn.compute.create_aggregate(name=zone, availability_zone=zone)
         aggregate = conn.compute.get_aggregate(aggregate.id)
-        if zone == nova.FAULT_ZONE:
-            conn.compute.set_aggregate_metadata(
-                aggregate, {'trait:%s' % nova.FAULT_TRAIT: 'required'})
+        if zone in nova_service.ZONE_TRAITS:
+            conn.compute.set_aggregate_metadata(aggregate, {
+                'trait:%s' % nova_service.ZONE_TRAITS[zone]: 'required'})
         for host in hosts:
             if host not in (aggregate.hosts or []):
                 conn.compute.add_host_to_aggregate(aggregate, host)

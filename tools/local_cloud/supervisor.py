@@ -45,10 +45,10 @@ class PortInUse(LocalCloudError):
 
 
 class ServiceFailed(LocalCloudError):
-    def __init__(self, name, why, log_path):
+    def __init__(self, name, why, log_path, happened='did not come up'):
         tail = read_tail(log_path)
-        super().__init__('%s did not come up: %s\n--- last lines of %s ---\n%s'
-                         % (name, why, log_path, tail))
+        super().__init__('%s %s: %s\n--- last lines of %s ---\n%s'
+                         % (name, happened, why, log_path, tail))
 
 
 @dataclasses.dataclass
@@ -126,6 +126,10 @@ def http_answers(url):
         return False
 
 
+#: Signals a stopped process acts on at once (or that stop or continue it).
+_NOT_DEFERRED_BY_FREEZE = (signal.SIGKILL, signal.SIGSTOP, signal.SIGCONT)
+
+
 class Supervisor:
 
     def __init__(self, layout):
@@ -196,14 +200,28 @@ class Supervisor:
             'log': str(log_path), 'started': time.time()}))
         return True
 
-    def wait_ready(self, spec, timeout=120):
-        """Wait until the process serves; fail naming it, with its log."""
+    def state(self, name):
+        """'running', 'frozen' (stopped by SIGSTOP), or None: not running."""
+        record = self.record(name)
+        if not record or not self._pid_runs(record):
+            return None
+        stat = _proc_stat(record['pid'])
+        return 'frozen' if stat and stat[0] == 'T' else 'running'
+
+    def wait_ready(self, spec, timeout=120, label=None,
+                   happened='did not come up'):
+        """Wait until the process serves; fail naming it, with its log.
+
+        ``label`` and ``happened`` word the failure (default: the process
+        name and "did not come up").
+        """
         deadline = time.monotonic() + timeout
         port = self.layout.ports[spec.ports[0]] if spec.ports else None
+        label = label or spec.name
         while True:
             if not self.pid(spec.name):
-                raise ServiceFailed(spec.name, 'the process exited',
-                                    self.log_path(spec.name))
+                raise ServiceFailed(label, 'the process exited',
+                                    self.log_path(spec.name), happened)
             if spec.ready == 'http' and http_answers(
                     'http://%s:%d/' % (layout_mod.HOST, port)):
                 return
@@ -213,20 +231,40 @@ class Supervisor:
                 return
             if time.monotonic() > deadline:
                 raise ServiceFailed(
-                    spec.name, 'no answer on port %s after %d s'
-                    % (port, timeout), self.log_path(spec.name))
+                    label, 'no answer on port %s after %d s'
+                    % (port, timeout), self.log_path(spec.name), happened)
             time.sleep(0.5)
 
     def send_signal(self, name, signum):
-        """Signal a process group of ours; returns False if not running."""
+        """Signal a process group of ours; returns False if not running.
+
+        A frozen (SIGSTOPped) group would only act on a terminating signal
+        once continued, so it is thawed first.
+        """
         pid = self.pid(name)
         if not pid:
             return False
         try:
+            if signum not in _NOT_DEFERRED_BY_FREEZE:
+                os.killpg(pid, signal.SIGCONT)
             os.killpg(pid, signum)
         except ProcessLookupError:
             return False
         return True
+
+    def freeze(self, name, timeout=10):
+        """SIGSTOP the process group; returns once the process is stopped.
+
+        The kernel stops a process when it next runs, not when the signal
+        is sent.
+        """
+        self.send_signal(name, signal.SIGSTOP)
+        deadline = time.monotonic() + timeout
+        while self.state(name) == 'running':
+            if time.monotonic() > deadline:
+                raise LocalCloudError('%s did not stop on SIGSTOP within %d s'
+                                      % (name, timeout))
+            time.sleep(0.05)
 
     def stop(self, name, timeout=30, signum=signal.SIGTERM):
         """Stop one process and its children; SIGKILL after ``timeout``.

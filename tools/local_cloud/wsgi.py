@@ -30,8 +30,11 @@ def uwsgi_config(layout, name, module, env, processes=1):
         'http-timeout': 600,
         'module': module,
         'virtualenv': str(layout.venv),
-        # Lets an application module of ours wrap a service's.
-        'pythonpath': str(layout_mod.REPO_ROOT / 'tools'),
+        # Lets an application module of ours (local_cloud's, or
+        # tracker_tests') wrap a service's; neither folder holds anything
+        # named like a module the services import.
+        'pythonpath': [str(layout_mod.REPO_ROOT / 'tools'),
+                       str(layout_mod.REPO_ROOT)],
         'master': True,
         'lazy-apps': True,
         'need-app': True,
@@ -60,3 +63,8 @@ def process_spec(layout, name):
         name=name,
         argv=[layout.venv_bin('uwsgi'), '--ini', config_path(layout, name)],
         ports=(name,), ready='http')
+
+
+def processes(name):
+    """The ``processes`` of a service that is one uwsgi application."""
+    return lambda ctx: [process_spec(ctx.layout, name)]

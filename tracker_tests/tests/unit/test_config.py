@@ -80,6 +80,52 @@ class PluginOptionsTest(testtools.TestCase):
         self.assertIn('{hostname}', message)
         self.assertIn('{host}', message)
 
+    def test_each_command_has_its_own_placeholders(self):
+        conf = self.load(
+            '[tracker]\n'
+            'service_command = ctl {action} {service}\n'
+            'compute_fault_command = ctl {host} {method} {fault} '
+            '{seconds} {count} {exception}\n'
+            'compute_fault_clear_command = ctl {host} clear\n'
+            'placement_fault_command = ctl {method} {path} {status} '
+            '{count}\n'
+            'placement_fault_clear_command = ctl clear\n')
+        self.assertEqual(['ctl', 'stop', 'placement'],
+                         tracker_config.render_command(
+                             conf.tracker.service_command,
+                             action='stop', service='placement'))
+        self.assertEqual(
+            ['ctl', 'compute1', 'spawn', 'sleep-raise', '5', '2',
+             'BuildAbortException'],
+            tracker_config.render_command(
+                conf.tracker.compute_fault_command, host='compute1',
+                method='spawn', fault='sleep-raise', seconds=5, count=2,
+                exception='BuildAbortException'))
+        self.assertEqual(['ctl', 'PUT', '^/allocations/', '409', '1'],
+                         tracker_config.render_command(
+                             conf.tracker.placement_fault_command,
+                             method='PUT', path='^/allocations/',
+                             status=409, count=1))
+        self.assertEqual(['ctl', 'clear'], conf.tracker.
+                         placement_fault_clear_command)
+
+    def test_a_placeholder_of_another_command_names_the_allowed_ones(self):
+        message = self._assert_bad_value(
+            '[tracker]\nservice_command = ssh {host} {action}\n',
+            'tracker.service_command')
+        self.assertIn('{host}', message)
+        self.assertIn('allowed: {action}, {service}', message)
+
+    def test_a_command_without_placeholders_says_so(self):
+        message = self._assert_bad_value(
+            '[tracker]\nplacement_fault_clear_command = ctl {method}\n',
+            'tracker.placement_fault_clear_command')
+        self.assertIn('this command takes no placeholders', message)
+
+    def test_strict_hosts_is_a_list(self):
+        conf = self.load('[tracker]\nstrict_hosts = strict-a, strict-b\n')
+        self.assertEqual(['strict-a', 'strict-b'], conf.tracker.strict_hosts)
+
     def test_unbalanced_quote_is_an_error(self):
         message = self._assert_bad_value(
             '[tracker]\ncompute_stop_command = ssh "{host} stop\n',

@@ -13,19 +13,17 @@
 process supervisor. Nothing here starts an OpenStack service."""
 
 import configparser
-import contextlib
-import io
 import json
 import pathlib
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import testtools
 
 from tracker_tests import config as tracker_config
+from tracker_tests.tests.unit import clitools
 
 TOOLS = pathlib.Path(__file__).resolve().parents[3] / 'tools'
 sys.path.insert(0, str(TOOLS))
@@ -34,7 +32,8 @@ from local_cloud import cli  # noqa: E402
 from local_cloud import clients  # noqa: E402
 from local_cloud import ini  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
-from local_cloud import nova  # noqa: E402
+from local_cloud import nova_service  # noqa: E402
+from local_cloud import services  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
 
 SECRETS = {'db_password': 'db-secret', 'admin_password': 'admin-secret',
@@ -57,17 +56,178 @@ class IniTest(testtools.TestCase):
                          'plugins = a,b\nempty = \n', text)
 
 
+class RegistryTest(testtools.TestCase):
+    """The service table and what is derived from it."""
+
+    def setUp(self):
+        super().setUp()
+        self.ctx = services.Context(layout_mod.Layout.from_env('/srv/cloud'),
+                                    nova_service.default_computes(3))
+
+    def test_ports_are_what_they_were_before_the_table(self):
+        self.assertEqual({
+            'mariadb': 28306, 'epmd': 28369, 'rabbitmq': 28672,
+            'rabbitmq_dist': 28673, 'keystone': 28500, 'glance': 28292,
+            'placement': 28778, 'neutron': 28696, 'nova_api': 28774,
+        }, services.default_ports())
+        self.assertEqual(services.default_ports(), self.ctx.layout.ports)
+
+    def test_no_two_services_share_a_port(self):
+        numbers = [n for s in services.REGISTRY for n in s.ports.values()]
+        self.assertEqual(len(numbers), len(set(numbers)))
+
+    def test_databases_are_what_they_were_before_the_table(self):
+        self.assertEqual(
+            sorted(('keystone', 'glance', 'placement', 'neutron',
+                    'nova_api', 'nova_cell0', 'nova')),
+            sorted(services.databases()))
+        self.assertEqual(len(services.databases()),
+                         len(set(services.databases())))
+
+    def test_catalog_is_what_it_was_before_the_table(self):
+        self.assertEqual({
+            # (user, catalog type, service name, port name, path)
+            ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
+            ('placement', 'placement', 'placement', 'placement', ''),
+            ('glance', 'image', 'glance', 'glance', ''),
+            ('neutron', 'network', 'neutron', 'neutron', ''),
+        }, {(e.user, e.service_type, e.user, e.port, e.path)
+            for e in services.catalog()})
+        roles = {e.user: e.roles for e in services.catalog()}
+        self.assertEqual(('admin', 'service'), roles['nova'])
+        self.assertEqual(('admin',), roles['placement'])
+
+    def test_start_order_is_kept(self):
+        self.assertEqual(
+            [['database'], ['message-bus'], ['keystone'],
+             ['placement', 'glance', 'neutron', 'nova-api',
+              'nova-conductor', 'nova-scheduler'],
+             ['nova-compute']],
+            [[s.name for s in stage] for stage in services.stages()])
+        self.assertEqual(
+            ['mariadb', 'epmd', 'rabbitmq', 'keystone', 'placement',
+             'glance', 'neutron', 'nova_api', 'nova-conductor',
+             'nova-scheduler', 'nova-compute-compute1',
+             'nova-compute-compute2', 'nova-compute-compute3'],
+            [spec.name for spec in services.process_specs(
+                services.Context(self.ctx.layout,
+                                 nova_service.default_computes(3, False)))])
+
+    def test_every_service_starts_processes_that_say_when_ready(self):
+        for service in services.REGISTRY:
+            specs = service.processes(self.ctx)
+            self.assertTrue(specs, service.name)
+            own_ports = set(service.ports)
+            for spec in specs:
+                self.assertLessEqual(set(spec.ports), own_ports, spec.name)
+                # A process with a port is ready when it answers there;
+                # one without is ready when its service says so.
+                if spec.ports:
+                    self.assertIn(spec.ready, ('http', 'tcp'), spec.name)
+            if service.ports:
+                self.assertEqual(own_ports, {p for spec in specs
+                                             for p in spec.ports},
+                                 service.name)
+            elif not service.per_host:
+                # No port to poll: start and thaw need another sign.
+                self.assertIsNotNone(service.confirm_up, service.name)
+
+    def test_only_the_database_and_broker_are_stopped_last(self):
+        self.assertEqual(['database', 'message-bus'], [
+            s.name for s in services.REGISTRY if s.infrastructure])
+
+    def test_every_service_with_a_database_configures_it(self):
+        files = services.config_files(services.Context(
+            self.ctx.layout, self.ctx.computes, secrets=SECRETS))
+        text = '\n'.join(files.values())
+        for name in services.databases():
+            if name == 'nova_cell0':
+                continue  # mapped by nova-manage, named in no file
+            self.assertIn(':28306/%s?' % name, text)
+
+
+class UpTest(testtools.TestCase):
+    """``up``'s stage loop, with processes that only sleep."""
+
+    def setUp(self):
+        super().setUp()
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
+        self.calls = []
+        self.up = cli.Up(self.layout, 1, False)
+        self.sup = self.up.sup
+
+    def service(self, name, stage):
+        spec = supervisor.ProcessSpec(name=name, argv=['sleep', '60'])
+        self.addCleanup(self.sup.stop, name, 5, signal.SIGKILL)
+        return services.Service(
+            name, stage, lambda ctx: [spec],
+            prepare=lambda ctx: self.calls.append(('prepare', name)),
+            after_start=lambda ctx: self.calls.append(
+                ('after_start', name, bool(self.sup.pid(name)))))
+
+    def test_stages_start_in_order_and_prepare_only_what_is_down(self):
+        first, second = self.service('one', 0), self.service('two', 1)
+        self.up.start_services([[first], [second]])
+        self.assertEqual([('prepare', 'one'), ('after_start', 'one', True),
+                          ('prepare', 'two'), ('after_start', 'two', True)],
+                         self.calls)
+        self.sup.stop('two', timeout=5)
+        del self.calls[:]
+        self.up.start_services([[first], [second]])
+        self.assertEqual([('after_start', 'one', True), ('prepare', 'two'),
+                          ('after_start', 'two', True)], self.calls)
+
+
+class ComputesOfUpTest(testtools.TestCase):
+    """Which computes ``up`` runs."""
+
+    def setUp(self):
+        super().setUp()
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
+
+    def computes(self, previous, count=None, extra=None):
+        if previous is not None:
+            self.layout.root.mkdir(parents=True, exist_ok=True)
+            self.layout.state_file.write_text(json.dumps(
+                {'computes': previous}))
+        return cli.Up(self.layout, count, extra).ctx.computes
+
+    def test_a_new_cloud_gets_every_compute(self):
+        self.assertEqual(nova_service.default_computes(3),
+                         self.computes(None))
+
+    def test_a_cloud_of_an_older_version_gets_todays_computes(self):
+        # As written before the fault driver and the strict computes.
+        previous = [{'host': 'compute%d' % i,
+                     'driver': 'fake.FakeDriverWithoutFakeNodes'}
+                    for i in (1, 2, 3, 4)] + [
+            {'host': 'fault-healthy', 'driver':
+             'fake.FakeDriverWithoutFakeNodes', 'zone': 'faults',
+             'reserved_host_memory_mb': 100000,
+             'role': 'fault_healthy_host'}]
+        computes = self.computes(previous)
+        self.assertEqual(nova_service.default_computes(4), computes)
+        self.assertEqual({'fake.TrackerFaultDriver'}, {
+            c.driver for c in computes if c.host.startswith('compute')})
+
+    def test_flags_win_over_the_last_up(self):
+        previous = [{'host': 'compute1'}, {'host': 'compute2'}]
+        self.assertEqual(nova_service.default_computes(2, False),
+                         self.computes(previous))
+        self.assertEqual(nova_service.default_computes(5, True),
+                         self.computes(previous, 5, True))
+
+
 class ConfigRenderingTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(__import__('shutil').rmtree, self.root)
+        self.root = clitools.temp_dir(self)
         self.layout = layout_mod.Layout.from_env(self.root)
-        self.computes = nova.default_computes(3)
-        self.files = {str(p): t for p, t in cli.Up._config_files(
-            type('U', (), {'layout': self.layout, 'secrets': SECRETS,
-                           'computes': self.computes})()).items()}
+        self.computes = nova_service.default_computes(3)
+        self.files = {str(p): t for p, t in services.config_files(
+            services.Context(self.layout, self.computes,
+                             secrets=SECRETS)).items()}
 
     def conf(self, relative):
         return parse(self.files[str(self.root / relative)])
@@ -76,7 +236,7 @@ class ConfigRenderingTest(testtools.TestCase):
         for name in ('keystone', 'placement', 'glance', 'neutron',
                      'nova_api'):
             uwsgi = self.conf('etc/uwsgi/%s.ini' % name)['uwsgi']
-            self.assertEqual('127.0.0.1:%d' % layout_mod.DEFAULT_PORTS[name],
+            self.assertEqual('127.0.0.1:%d' % services.default_ports()[name],
                              uwsgi['http'])
 
     def test_nova_points_at_its_cell_and_broker(self):
@@ -98,9 +258,69 @@ class ConfigRenderingTest(testtools.TestCase):
         for number in (1, 2, 3):
             conf = self.conf('etc/nova/compute%d.conf' % number)['DEFAULT']
             self.assertEqual('compute%d' % number, conf['host'])
-            self.assertEqual(nova.STABLE_DRIVER, conf['compute_driver'])
+            self.assertEqual('fake.TrackerFaultDriver',
+                             conf['compute_driver'])
             paths.add(conf['state_path'])
         self.assertEqual(3, len(paths))
+
+    def test_strict_computes_skip_the_periodic_update(self):
+        for host in ('fault-strict1', 'fault-strict2'):
+            conf = self.conf('etc/nova/%s.conf' % host)
+            self.assertEqual({
+                'host': host, 'compute_driver': 'fake.TrackerFaultDriver',
+                'update_resources_interval': '-1',
+                'reserved_host_disk_mb': '1536', 'reserved_host_cpus': '2',
+                'reserved_host_memory_mb': '512',
+            }, {k: v for k, v in conf['DEFAULT'].items()
+                if k not in ('state_path', 'instances_path')})
+            provider_dir = conf['compute']['provider_config_location']
+            self.assertIn('- CUSTOM_TRACKER_STRICT', self.files[
+                provider_dir + '/fault-injection.yaml'])
+        # Regular computes keep nova.conf's interval and nova's reserves.
+        regular = self.conf('etc/nova/compute1.conf')['DEFAULT']
+        for option in ('update_resources_interval', 'reserved_host_disk_mb',
+                       'reserved_host_cpus'):
+            self.assertNotIn(option, regular)
+        self.assertEqual('10', self.conf('etc/nova/nova.conf')['DEFAULT'][
+            'update_resources_interval'])
+
+    def test_fault_computes_keep_their_trait(self):
+        conf = self.conf('etc/nova/fault-build-abort.conf')
+        self.assertIn('- CUSTOM_TRACKER_FAULT_INJECTION', self.files[
+            conf['compute']['provider_config_location'] +
+            '/fault-injection.yaml'])
+        self.assertEqual('fake.RestartableBuildAbortDriver',
+                         conf['DEFAULT']['compute_driver'])
+
+    def test_computes_run_the_fault_driver_launcher(self):
+        for compute in self.computes:
+            spec = nova_service.compute_spec(self.layout, compute)
+            self.assertEqual(
+                [str(self.layout.venv_bin('python')), '-P', '-m',
+                 'tracker_tests.faults.compute',
+                 '--config-file', str(self.root / 'etc/nova/nova.conf'),
+                 '--config-file',
+                 str(self.root / ('etc/nova/%s.conf' % compute.host))],
+                [str(a) for a in spec.argv])
+            self.assertEqual({'PYTHONPATH': str(layout_mod.REPO_ROOT)},
+                             spec.env)
+
+    def test_the_repository_root_shadows_nothing_the_cloud_imports(self):
+        # The computes run with the repository root on PYTHONPATH: no
+        # module or package there may be named like a distribution of
+        # the cloud's virtualenv.
+        pinned = {
+            line.split('==')[0].strip().lower().replace('-', '_').replace(
+                '.', '_')
+            for line in (layout_mod.REPO_ROOT / 'tools' / 'local_cloud' /
+                         'constraints.txt').read_text().splitlines()
+            if '==' in line}
+        self.assertIn('nova', pinned)
+        importable = {
+            path.stem for path in layout_mod.REPO_ROOT.iterdir()
+            if path.suffix == '.py' or (path / '__init__.py').exists()}
+        self.assertEqual({'setup', 'tracker_tests'}, importable)
+        self.assertEqual(set(), importable & pinned)
 
     def test_neutron_has_no_tenant_networks(self):
         ml2 = self.conf('etc/neutron/ml2_conf.ini')['ml2']
@@ -121,6 +341,13 @@ class ClientFilesTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.layout = layout_mod.Layout.from_env('/srv/cloud')
+        # The tempest.conf of a cloud of default computes.
+        self.tempest = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3)))
+        self.localcloud = [
+            str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
+            '--state-dir', '/srv/cloud']
 
     def test_clouds_yaml_has_admin_and_member_clouds(self):
         clouds = json.loads(clients.clouds_yaml(self.layout, SECRETS))
@@ -132,8 +359,7 @@ class ClientFilesTest(testtools.TestCase):
                                             member['project_name']))
 
     def test_tempest_conf_drives_this_cloud(self):
-        conf = parse(clients.tempest_conf(
-            self.layout, SECRETS, 'image-uuid', nova.default_computes(3)))
+        conf = self.tempest
         self.assertEqual('3', conf['compute']['min_compute_nodes'])
         self.assertEqual('image-uuid', conf['compute']['image_ref'])
         self.assertEqual('false', conf['auth']['create_isolated_networks'])
@@ -144,18 +370,120 @@ class ClientFilesTest(testtools.TestCase):
         argv = tracker_config.CommandTemplate()(
             conf['tracker']['compute_stop_command'])
         self.assertEqual(
-            [str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-             '--state-dir', '/srv/cloud', 'compute', 'stop', 'compute2'],
+            self.localcloud + ['compute', 'stop', 'compute2'],
             tracker_config.render_command(argv, host='compute2'))
+
+    def test_tempest_conf_names_the_strict_computes_and_flavors(self):
+        conf = self.tempest
+        opts = {o.name: o for o in tracker_config.TrackerGroup}
+        self.assertEqual(['fault-strict1', 'fault-strict2'],
+                         opts['strict_hosts'].type(
+                             conf['tracker']['strict_hosts']))
+        self.assertEqual(('tracker.strict', 'tracker.strict-medium'), (
+            conf['tracker']['strict_flavor_ref'],
+            conf['tracker']['strict_resize_flavor_ref']))
+        self.assertEqual('fault-healthy',
+                         conf['tracker']['fault_healthy_host'])
+        self.assertEqual('tracker.fault', conf['tracker']['fault_flavor_ref'])
+        # Only the regular computes count for upstream tempest, and tempest
+        # keeps away from every other host.
+        self.assertEqual('3', conf['compute']['min_compute_nodes'])
+        for compute in nova_service.default_computes(3):
+            self.assertEqual(compute.zone != 'nova', 'fault-' in
+                             compute.host, compute.host)
+
+    def test_strict_flavors_need_the_strict_trait_and_differ(self):
+        flavors = {f[0]: f[1:] for f in clients.FLAVORS}
+        small, medium = flavors['tracker.strict'], flavors[
+            'tracker.strict-medium']
+        for flavor in (small, medium):
+            self.assertEqual({'trait:CUSTOM_TRACKER_STRICT': 'required'},
+                             flavor[3])
+        for index in range(3):  # VCPU, MEMORY_MB, DISK_GB
+            self.assertNotEqual(small[index], medium[index])
+
+    def test_tempest_conf_without_the_extra_computes(self):
+        conf = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(2, False)))
+        self.assertEqual('2', conf['compute']['min_compute_nodes'])
+        self.assertNotIn('strict_hosts', conf['tracker'])
+        for option in ('strict_flavor_ref', 'fault_flavor_ref'):
+            self.assertEqual('', conf['tracker'][option])
+
+    def test_tempest_conf_controls_every_service(self):
+        conf = self.tempest
+        argv = load_command(conf, 'service_command')
+        self.assertEqual(
+            self.localcloud + ['service', 'freeze', 'placement'],
+            tracker_config.render_command(argv, action='freeze',
+                                          service='placement'))
+
+    def test_tempest_conf_sets_compute_faults(self):
+        conf = self.tempest
+        localcloud = self.localcloud
+        self.assertEqual(
+            localcloud + ['compute', 'fault', 'compute1', 'spawn', 'raise',
+                          '--seconds', '0', '--count', '2', '--exception',
+                          'BuildAbortException'],
+            tracker_config.render_command(
+                load_command(conf, 'compute_fault_command'),
+                host='compute1', method='spawn', fault='raise', seconds=0,
+                count=2, exception='BuildAbortException'))
+        self.assertEqual(
+            localcloud + ['compute', 'fault', 'compute1', 'clear'],
+            tracker_config.render_command(
+                load_command(conf, 'compute_fault_clear_command'),
+                host='compute1'))
+        # What the template renders is what the command line accepts.
+        args = cli.parser().parse_args(tracker_config.render_command(
+            load_command(conf, 'compute_fault_command'), host='compute1',
+            method='spawn', fault='sleep', seconds=2.5, count=1,
+            exception='NovaException')[1:])
+        self.assertEqual(('compute', 'fault', 'compute1', ['spawn', 'sleep'],
+                          2.5, 1, 'NovaException'),
+                         (args.command, args.action, args.host, args.what,
+                          args.seconds, args.count, args.exception))
+
+    def test_tempest_conf_sets_placement_faults(self):
+        conf = self.tempest
+        localcloud = self.localcloud
+        self.assertEqual(
+            localcloud + ['placement', 'fault', 'PUT', '^/allocations/{1}',
+                          '409', '--count', '1'],
+            tracker_config.render_command(
+                load_command(conf, 'placement_fault_command'),
+                method='PUT', path='^/allocations/{1}', status=409,
+                count=1))
+        self.assertEqual(
+            localcloud + ['placement', 'fault', 'clear'],
+            load_command(conf, 'placement_fault_clear_command'))
+
+    def test_placement_runs_behind_the_fault_middleware(self):
+        files = services.config_files(services.Context(
+            self.layout, [], secrets=SECRETS))
+        uwsgi = files[self.layout.etc / 'uwsgi' / 'placement.ini']
+        self.assertIn(
+            'module = tracker_tests.faults.placement_app:application\n',
+            uwsgi)
+        self.assertIn('pythonpath = %s\n' % layout_mod.REPO_ROOT, uwsgi)
+        self.assertIn('env = TRACKER_PLACEMENT_FAULT_FILE=/srv/cloud/data/'
+                      'placement/tracker-faults.json\n', uwsgi)
+
+
+def load_command(conf, option):
+    """A [tracker] command of a rendered tempest.conf, as the plugin reads
+    it: with its own placeholders validated.
+    """
+    opt = {o.name: o for o in tracker_config.TrackerGroup}[option]
+    return opt.type(conf['tracker'][option])
 
 
 class SupervisorTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        root = pathlib.Path(tempfile.mkdtemp())
-        self.addCleanup(__import__('shutil').rmtree, root)
-        self.layout = layout_mod.Layout.from_env(root)
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
         self.sup = supervisor.Supervisor(self.layout)
         self.spec = supervisor.ProcessSpec(
             name='sleeper', argv=['sleep', '60'])
@@ -214,15 +542,8 @@ class SupervisorTest(testtools.TestCase):
 class CommandLineTest(testtools.TestCase):
 
     def run_cli(self, *argv):
-        out, err = io.StringIO(), io.StringIO()
-        root = tempfile.mkdtemp()
-        self.addCleanup(__import__('shutil').rmtree, root)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(['--state-dir', root] + list(argv))
-            except SystemExit as exc:
-                code = exc.code
-        return code, out.getvalue(), err.getvalue()
+        return clitools.run_main(cli.main, [
+            '--state-dir', str(clitools.temp_dir(self))] + list(argv))
 
     def test_unknown_compute_host_is_a_usage_error(self):
         code, _, err = self.run_cli('compute', 'stop', 'compute9')

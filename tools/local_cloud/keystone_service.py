@@ -21,7 +21,8 @@ def conf_path(layout):
     return layout.etc / 'keystone' / 'keystone.conf'
 
 
-def config_files(layout, secrets):
+def config_files(ctx):
+    layout, secrets = ctx.layout, ctx.secrets
     conf = ini.render({
         'DEFAULT': {'debug': False},
         'database': {'connection': layout.db_url(
@@ -38,7 +39,8 @@ def config_files(layout, secrets):
     }
 
 
-def prepare(layout, secrets, run):
+def prepare(ctx):
+    layout, secrets, run = ctx.layout, ctx.secrets, ctx.run
     manage = [layout.venv_bin('keystone-manage'),
               '--config-file', conf_path(layout)]
     for repo in ('keystone-fernet', 'keystone-credential'):

@@ -25,7 +25,8 @@ def conf_dir(layout):
     return layout.etc / 'neutron'
 
 
-def config_files(layout, secrets):
+def config_files(ctx):
+    layout, secrets = ctx.layout, ctx.secrets
     conf = ini.render({
         'DEFAULT': {
             'debug': False,
@@ -64,7 +65,8 @@ def config_files(layout, secrets):
     }
 
 
-def prepare(layout, secrets, run):
+def prepare(ctx):
+    layout, run = ctx.layout, ctx.run
     shutil.copy(layout.venv / 'etc' / 'neutron' / 'api-paste.ini',
                 conf_dir(layout) / 'api-paste.ini')
     (layout.data / 'neutron').mkdir(parents=True, exist_ok=True)

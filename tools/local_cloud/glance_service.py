@@ -21,7 +21,8 @@ def conf_dir(layout):
     return layout.etc / 'glance'
 
 
-def config_files(layout, secrets):
+def config_files(ctx):
+    layout, secrets = ctx.layout, ctx.secrets
     images = layout.data / 'glance'
     conf = ini.render({
         'DEFAULT': {
@@ -52,7 +53,8 @@ def config_files(layout, secrets):
     }
 
 
-def prepare(layout, secrets, run):
+def prepare(ctx):
+    layout, run = ctx.layout, ctx.run
     shutil.copy(layout.venv / 'etc' / 'glance' / 'glance-api-paste.ini',
                 conf_dir(layout) / 'glance-api-paste.ini')
     for sub in ('images', 'staging', 'tasks', 'cache'):

@@ -19,7 +19,8 @@ def conf_dir(layout):
     return layout.etc / 'placement'
 
 
-def config_files(layout, secrets):
+def config_files(ctx):
+    layout, secrets = ctx.layout, ctx.secrets
     conf = ini.render({
         'DEFAULT': {'debug': False},
         'placement_database': {'connection': layout.db_url(
@@ -29,13 +30,25 @@ def config_files(layout, secrets):
     })
     return {
         conf_dir(layout) / 'placement.conf': conf,
+        # Placement behind tracker_tests' fault middleware, which serves
+        # every request to it while the fault file is empty.
         wsgi.config_path(layout, 'placement'): wsgi.uwsgi_config(
-            layout, 'placement', 'placement.wsgi.api:application',
-            {'OS_PLACEMENT_CONFIG_DIR': conf_dir(layout)}, processes=2),
+            layout, 'placement',
+            'tracker_tests.faults.placement_app:application',
+            {'OS_PLACEMENT_CONFIG_DIR': conf_dir(layout),
+             'TRACKER_PLACEMENT_FAULT_FILE': fault_file(layout)},
+            processes=2),
     }
 
 
-def prepare(layout, secrets, run):
+def fault_file(layout):
+    """What tracker_tests.faults.middleware reads at every request."""
+    return layout.data / 'placement' / 'tracker-faults.json'
+
+
+def prepare(ctx):
+    layout, run = ctx.layout, ctx.run
+    fault_file(layout).parent.mkdir(parents=True, exist_ok=True)
     run('placement-db-sync', [
         layout.venv_bin('placement-manage'),
         '--config-dir', conf_dir(layout), 'db', 'sync'])
