@@ -17,6 +17,7 @@ import os
 import pathlib
 import sys
 import tempfile
+import types
 
 import fixtures
 import testtools
@@ -25,7 +26,7 @@ TOOLS = pathlib.Path(__file__).resolve().parents[3] / 'tools'
 sys.path.insert(0, str(TOOLS))
 
 from local_cloud import install  # noqa: E402
-from local_cloud import keystone  # noqa: E402
+from local_cloud import keystone_service  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
 
@@ -87,8 +88,9 @@ class KeystoneBootstrapTest(testtools.TestCase):
         layout = layout_mod.Layout.from_env(
             self.useFixture(fixtures.TempDir()).path)
         recorder = Recorder()
-        keystone.prepare(layout, {'admin_password': 's3cret-admin'},
-                         recorder)
+        keystone_service.prepare(types.SimpleNamespace(
+            layout=layout, secrets={'admin_password': 's3cret-admin'},
+            run=recorder))
         bootstrap = [call for call in recorder.calls
                      if call[0] == 'keystone-bootstrap']
         self.assertEqual(1, len(bootstrap))

@@ -28,6 +28,11 @@ PACKAGE = os.path.join(REPO, 'tracker_tests')
 TESTS = os.path.join(PACKAGE, 'tests')
 #: Top-level modules of this repository.
 OURS = {'tracker_tests', 'local_cloud'}
+#: Modules that run inside a service of the cloud under test, with that
+#: service's own packages (nova-compute's driver, Placement's WSGI app),
+#: never in the plugin's environment.
+IN_SERVICE_ENVIRONMENTS = (os.path.join(PACKAGE, 'faults', 'compute.py'),
+                           os.path.join(PACKAGE, 'faults', 'placement_app.py'))
 
 
 def python_files(top, skip=None):
@@ -35,8 +40,9 @@ def python_files(top, skip=None):
         if skip and directory.startswith(skip):
             continue
         for name in files:
-            if name.endswith('.py'):
-                yield os.path.join(directory, name)
+            path = os.path.join(directory, name)
+            if name.endswith('.py') and path not in IN_SERVICE_ENVIRONMENTS:
+                yield path
 
 
 def imported_modules(paths):
