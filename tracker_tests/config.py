@@ -125,17 +125,18 @@ TrackerGroup = [
                  'that need it are skipped when it is not set.'),
     cfg.Opt('compute_fault_command',
             type=CommandTemplate(('host', 'method', 'fault', 'seconds',
-                                  'count', 'exception')),
+                                  'count', 'exception', 'instance')),
             help='Command that makes the next {count} calls of the virt '
-                 'driver method {method} on the compute {host} fail: '
-                 '{fault} is raise (raise the nova.exception class '
-                 '{exception}), sleep ({seconds} s, then carry on) or '
-                 'sleep-raise. The host must run tracker_tests\' fault '
-                 'driver (see doc/source/localcloud.rst). Example: '
-                 '"tools/localcloud compute fault {host} {method} {fault} '
-                 '--seconds {seconds} --count {count} --exception '
-                 '{exception}". Tests that need it are skipped when it is '
-                 'not set.'),
+                 'driver method {method} on the compute {host} about the '
+                 'server {instance} (or "any": every call) fail: {fault} '
+                 'is raise (raise the nova.exception class {exception}), '
+                 'sleep ({seconds} s, then carry on) or sleep-raise. The '
+                 'host must run tracker_tests\' fault driver (see '
+                 'doc/source/localcloud.rst). Example: "tools/localcloud '
+                 'compute fault {host} {method} {fault} --seconds '
+                 '{seconds} --count {count} --exception {exception} '
+                 '--instance {instance}". Tests that need it are skipped '
+                 'when it is not set.'),
     cfg.Opt('compute_fault_clear_command',
             type=CommandTemplate(('host',)),
             help='Command that removes every pending fault of the compute '

@@ -144,7 +144,7 @@ def tempest_conf(layout, secrets, image_id, computes):
             'compute_fault_command': localcloud_command(
                 layout, 'compute', 'fault', '{host}', '{method}', '{fault}',
                 '--seconds', '{seconds}', '--count', '{count}',
-                '--exception', '{exception}'),
+                '--exception', '{exception}', '--instance', '{instance}'),
             'compute_fault_clear_command': localcloud_command(
                 layout, 'compute', 'fault', '{host}', 'clear'),
             'placement_fault_command': localcloud_command(

@@ -17,7 +17,7 @@ installed (devstack: on the compute host, for its state_path)::
 
     python -m tracker_tests.faults.cli compute --state-path DIR \
         METHOD raise|sleep|sleep-raise [--seconds N] [--count K] \
-        [--exception NAME]
+        [--exception NAME] [--instance UUID]
     python -m tracker_tests.faults.cli compute --state-path DIR clear|show
     python -m tracker_tests.faults.cli placement --file PATH \
         METHOD PATH_REGEX 409|503 [--count K]
@@ -43,7 +43,7 @@ class DriverNotRunning(Exception):
 
 #: The words after the compute (or the state path), and after Placement's.
 COMPUTE_USAGE = ('METHOD raise|sleep|sleep-raise [--seconds N] [--count K] '
-                 '[--exception NAME] | clear | show')
+                 '[--exception NAME] [--instance UUID] | clear | show')
 PLACEMENT_USAGE = 'METHOD PATH_REGEX 409|503 [--count K] | clear | show'
 
 
@@ -66,6 +66,10 @@ def add_compute_arguments(parser):
     parser.add_argument('--exception', metavar='NAME',
                         help='a class of nova.exception to raise '
                              '(default %s)' % spec.DEFAULT_EXCEPTION)
+    parser.add_argument('--instance', metavar='UUID',
+                        help='only calls about this server (default %s: '
+                             'every call, with or without a server)'
+                             % spec.ANY_INSTANCE)
 
 
 def add_placement_arguments(parser):
@@ -106,7 +110,7 @@ def compute_command(label, state_path, args):
     fault_file = spec.compute_fault_file(state_path)
     if args.what in (['clear'], ['show']):
         return _clear_or_show(label, fault_file, args,
-                              ('seconds', 'count', 'exception'))
+                              ('seconds', 'count', 'exception', 'instance'))
     if len(args.what) != 2:
         raise spec.FaultError(
             'expected METHOD and one of %s, or clear, or show; got: %s'
@@ -125,6 +129,7 @@ def compute_command(label, state_path, args):
             count=1 if args.count is None else args.count,
             seconds=args.seconds or 0,
             exception=args.exception or spec.DEFAULT_EXCEPTION,
+            instance=args.instance,
         ).validated(info['methods'], info['exceptions'])
     except spec.FaultError as exc:
         raise spec.FaultError('%s (%s): %s' % (label, info['driver'], exc))

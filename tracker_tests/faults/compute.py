@@ -29,6 +29,7 @@ no fault file it behaves exactly as the nova driver it extends.
 """
 
 import functools
+import inspect
 import sys
 import time
 
@@ -83,9 +84,9 @@ class FaultInjecting:
     def _tracker_faults(self):
         return spec.compute_fault_file(CONF.state_path)
 
-    def _tracker_fault(self, method):
+    def _tracker_fault(self, method, instance_uuid):
         try:
-            fault = self._tracker_faults.consume(method)
+            fault = self._tracker_faults.consume(method, instance_uuid)
         except spec.FaultError as exc:
             LOG.error('tracker_tests fault driver: %s; %s runs without a '
                       'fault', exc, method)
@@ -124,11 +125,20 @@ class FaultInjecting:
 
 
 def _fault_point(name):
+    interface = getattr(driver.ComputeDriver, name)
+    signature = inspect.signature(interface)
+
     def call(self, *args, **kwargs):
-        self._tracker_fault(name)
+        # The server the call is about, so that a fault meant for one
+        # test's server is never taken by another's on the same compute.
+        try:
+            instance = signature.bind_partial(
+                self, *args, **kwargs).arguments.get('instance')
+        except TypeError:
+            instance = None
+        self._tracker_fault(name, getattr(instance, 'uuid', None))
         return getattr(super(FaultInjecting, self), name)(*args, **kwargs)
 
-    interface = getattr(driver.ComputeDriver, name)
     functools.update_wrapper(call, interface)
     call.__qualname__ = 'FaultInjecting.%s' % name
     return call

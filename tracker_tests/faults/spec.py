@@ -54,6 +54,10 @@ HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
 PLACEMENT_STATUSES = (409, 503)
 
 _IDENTIFIER = re.compile(r'[A-Za-z_]\w*\Z')
+_UUID = re.compile(r'[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\Z')
+#: A compute fault's instance meaning every call of the method.
+ANY_INSTANCE = 'any'
+
 _THREADS = threading.Lock()
 
 
@@ -90,10 +94,14 @@ class ComputeFault:
     count: int = 1
     seconds: float = 0.0
     exception: str = DEFAULT_EXCEPTION
+    #: Only calls about this server (the driver method's ``instance``):
+    #: another test's server on the same compute never takes the fault.
+    #: None: any call, with or without a server (update_provider_tree).
+    instance: str | None = None
 
     @property
     def key(self):
-        return self.method
+        return (self.method, self.instance)
 
     @property
     def sleeps(self):
@@ -103,8 +111,8 @@ class ComputeFault:
     def raises(self):
         return self.action in ('raise', 'sleep-raise')
 
-    def matches(self, method):
-        return self.method == method
+    def matches(self, method, instance=None):
+        return self.method == method and self.instance in (None, instance)
 
     def validated(self, methods=None, exceptions=None):
         """A normalised copy; FaultError naming what is wrong.
@@ -143,7 +151,14 @@ class ComputeFault:
         if exceptions is not None and self.exception not in exceptions:
             raise FaultError('nova.exception has no class %r%s' % (
                 self.exception, _closest(self.exception, exceptions)))
-        return dataclasses.replace(self, count=count, seconds=seconds)
+        instance = self.instance
+        if instance in (ANY_INSTANCE, ''):
+            instance = None
+        if instance is not None and not _UUID.match(str(instance)):
+            raise FaultError('instance must be a server uuid or %r, not %r'
+                             % (ANY_INSTANCE, instance))
+        return dataclasses.replace(self, count=count, seconds=seconds,
+                                   instance=instance)
 
     def describe(self):
         what = {
@@ -152,8 +167,9 @@ class ComputeFault:
             'sleep-raise': 'sleep %g s, then raise %s' % (
                 self.seconds, self.exception),
         }[self.action]
-        return '%s: %s, the next %d call%s' % (
-            self.method, what, self.count, 's' if self.count > 1 else '')
+        return '%s: %s, the next %d call%s%s' % (
+            self.method, what, self.count, 's' if self.count > 1 else '',
+            ' for server %s' % self.instance if self.instance else '')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -171,8 +171,36 @@ class FaultFileTest(testtools.TestCase):
         self.assertEqual({'faults': [{
             'method': 'update_provider_tree', 'action': 'sleep-raise',
             'count': 3, 'seconds': 2.0,
-            'exception': 'ComputeResourcesUnavailable'}]},
+            'exception': 'ComputeResourcesUnavailable', 'instance': None}]},
             json.loads(pathlib.Path(self.file.path).read_text()))
+
+    def test_a_fault_for_one_server_is_taken_by_its_calls_only(self):
+        mine = '8d8b3f3e-2f5a-4b8e-9c4e-1f2a3b4c5d6e'
+        other = '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
+        self.add('migrate_disk_and_power_off', 'sleep', seconds=5,
+                 instance=mine)
+        # Another test's server on the same compute, and a call about no
+        # server, pass untouched.
+        self.assertIsNone(self.file.consume('migrate_disk_and_power_off',
+                                            other))
+        self.assertIsNone(self.file.consume('migrate_disk_and_power_off'))
+        taken = self.file.consume('migrate_disk_and_power_off', mine)
+        self.assertEqual(mine, taken.instance)
+        self.assertIn('for server %s' % mine, taken.describe())
+        self.assertEqual([], self.file.pending())
+
+    def test_any_instance_takes_every_call(self):
+        fault = self.add('update_provider_tree', instance='any', count=2)
+        self.assertIsNone(fault.instance)
+        self.assertIsNotNone(self.file.consume('update_provider_tree'))
+        self.assertIsNotNone(self.file.consume(
+            'update_provider_tree', '8d8b3f3e-2f5a-4b8e-9c4e-1f2a3b4c5d6e'))
+
+    def test_the_instance_must_be_a_uuid(self):
+        error = self.assertRaises(spec.FaultError, self.add, 'spawn',
+                                  instance='my-server')
+        self.assertIn("instance must be a server uuid or 'any', not "
+                      "'my-server'", str(error))
 
     def test_clear(self):
         self.add('spawn')

@@ -425,11 +425,11 @@ class ClientFilesTest(testtools.TestCase):
         self.assertEqual(
             localcloud + ['compute', 'fault', 'compute1', 'spawn', 'raise',
                           '--seconds', '0', '--count', '2', '--exception',
-                          'BuildAbortException'],
+                          'BuildAbortException', '--instance', 'any'],
             tracker_config.render_command(
                 load_command(conf, 'compute_fault_command'),
                 host='compute1', method='spawn', fault='raise', seconds=0,
-                count=2, exception='BuildAbortException'))
+                count=2, exception='BuildAbortException', instance='any'))
         self.assertEqual(
             localcloud + ['compute', 'fault', 'compute1', 'clear'],
             tracker_config.render_command(
@@ -439,11 +439,14 @@ class ClientFilesTest(testtools.TestCase):
         args = cli.parser().parse_args(tracker_config.render_command(
             load_command(conf, 'compute_fault_command'), host='compute1',
             method='spawn', fault='sleep', seconds=2.5, count=1,
-            exception='NovaException')[1:])
+            exception='NovaException',
+            instance='8d8b3f3e-2f5a-4b8e-9c4e-1f2a3b4c5d6e')[1:])
         self.assertEqual(('compute', 'fault', 'compute1', ['spawn', 'sleep'],
-                          2.5, 1, 'NovaException'),
+                          2.5, 1, 'NovaException',
+                          '8d8b3f3e-2f5a-4b8e-9c4e-1f2a3b4c5d6e'),
                          (args.command, args.action, args.host, args.what,
-                          args.seconds, args.count, args.exception))
+                          args.seconds, args.count, args.exception,
+                          args.instance))
 
     def test_tempest_conf_sets_placement_faults(self):
         conf = self.tempest
