@@ -11,6 +11,8 @@
 # under the License.
 """API services under uwsgi, the way devstack runs them."""
 
+import pathlib
+
 from local_cloud import ini
 from local_cloud import layout as layout_mod
 from local_cloud import supervisor
@@ -58,11 +60,31 @@ def config_path(layout, name):
     return layout.etc / 'uwsgi' / ('%s.ini' % name)
 
 
+def ini_environment(path):
+    """The ``env`` options of a uwsgi ini file, as a mapping."""
+    env = {}
+    try:
+        lines = pathlib.Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return env
+    for line in lines:
+        key, _, value = line.partition('=')
+        if key.strip() == 'env':
+            name, _, setting = value.strip().partition('=')
+            env[name] = setting
+    return env
+
+
 def process_spec(layout, name):
+    # pyuwsgi runs uwsgi inside an interpreter that is already up, so the
+    # ini's env options reach the C environment after Python copied it
+    # into os.environ, where the services look: the process gets them from
+    # the start too.
+    path = config_path(layout, name)
     return supervisor.ProcessSpec(
         name=name,
-        argv=[layout.venv_bin('uwsgi'), '--ini', config_path(layout, name)],
-        ports=(name,), ready='http')
+        argv=[layout.venv_bin('uwsgi'), '--ini', path],
+        env=ini_environment(path), ports=(name,), ready='http')
 
 
 def processes(name):
