@@ -35,6 +35,7 @@ from local_cloud import layout as layout_mod  # noqa: E402
 from local_cloud import nova_service  # noqa: E402
 from local_cloud import services  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
+from local_cloud import wsgi  # noqa: E402
 
 SECRETS = {'db_password': 'db-secret', 'admin_password': 'admin-secret',
            'demo_password': 'demo-secret', 'service_password': 'svc-secret'}
@@ -238,6 +239,21 @@ class ConfigRenderingTest(testtools.TestCase):
             uwsgi = self.conf('etc/uwsgi/%s.ini' % name)['uwsgi']
             self.assertEqual('127.0.0.1:%d' % services.default_ports()[name],
                              uwsgi['http'])
+
+    def test_uwsgi_services_get_their_env_when_the_process_starts(self):
+        # pyuwsgi applies the ini's env options after Python copied
+        # os.environ, where keystone looks for its configuration.
+        for path, text in self.files.items():
+            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+            pathlib.Path(path).write_text(text)
+        spec = wsgi.process_spec(self.layout, 'keystone')
+        self.assertEqual(
+            {'OS_KEYSTONE_CONFIG_FILES': str(
+                self.root / 'etc' / 'keystone' / 'keystone.conf')},
+            spec.env)
+        self.assertIn('env = OS_KEYSTONE_CONFIG_FILES=%s'
+                      % spec.env['OS_KEYSTONE_CONFIG_FILES'],
+                      pathlib.Path(spec.argv[-1]).read_text())
 
     def test_nova_points_at_its_cell_and_broker(self):
         conf = self.conf('etc/nova/nova.conf')
