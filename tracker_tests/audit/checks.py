@@ -137,7 +137,7 @@ def check_orphan_allocation(snapshot, lk, kind):
                 continue  # a server's allocations are checked per server
             migration = snapshot.migrations.get(consumer)
             if migration is not None:
-                if not lookups_mod.migration_in_progress(migration):
+                if not lk.migration_in_progress(migration):
                     continue  # stale_migration_allocation
                 if lk.root_of(provider) in lk.roots_touched_by(migration):
                     continue
@@ -278,25 +278,32 @@ def check_wrong_provider(snapshot, lk, kind):
 
 @finding_kind('stale_migration_allocation', ERROR)
 def check_stale_migration_allocation(snapshot, lk, kind):
-    """A finished migration whose uuid still holds allocations."""
+    """A finished or stuck migration whose uuid still holds allocations."""
     findings = []
     for uuid, migration in sorted(snapshot.migrations.items()):
         server = snapshot.servers.get(migration.instance_uuid)
-        if (lookups_mod.migration_in_progress(migration) or
+        if (lk.migration_in_progress(migration) or
                 (server and not lookups_mod.server_is_settled(server))):
             # A revert marks its migration reverted before the compute
             # moves the allocations back; the server's task says so.
             continue
+        if lookups_mod.migration_in_progress(migration):
+            how = ('is stuck in status %s (server %s is %s on %s with no '
+                   'task in progress)' % (
+                       migration.status, server.id, server.status,
+                       server.host))
+        else:
+            how = 'ended (%s)' % migration.status
         for provider, allocation in sorted(
                 lk.allocations_by_consumer.get(uuid, {}).items()):
             findings.append(kind.finding(
                 host=lk.host_of_provider(provider), provider=provider,
                 consumer=uuid, resource_class=None, expected={},
                 actual=dict(allocation.resources),
-                explanation='%s migration %s of server %s ended (%s) but '
-                            'still holds %s on %s' % (
+                explanation='%s migration %s of server %s %s but still '
+                            'holds %s on %s' % (
                                 migration.migration_type, uuid,
-                                migration.instance_uuid, migration.status,
+                                migration.instance_uuid, how,
                                 _format_resources(allocation.resources),
                                 lk.provider_label(provider)),
                 remedy=_delete_command(uuid)))

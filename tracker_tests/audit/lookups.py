@@ -43,7 +43,25 @@ RUNNING_VMS_LAG = datetime.timedelta(seconds=120)
 
 
 def migration_in_progress(migration):
+    """By its status alone; see Lookups.migration_in_progress."""
     return migration.status not in TERMINAL_MIGRATION_STATUSES
+
+
+def migration_stuck(migration, server):
+    """A migration Nova will not finish: its status is not final, but its
+    server is settled (no task, not building) and not awaiting the
+    confirmation of this move.
+
+    It happens when the compute doing the move died and reset the server
+    on restart (bug 1836369). Its allocations are no longer those of a
+    move in flight; a server of another cell or not read is given the
+    benefit of the doubt.
+    """
+    if server is None or not migration_in_progress(migration):
+        return False
+    awaits_confirmation = (migration.status == 'finished' and
+                           server.status == 'VERIFY_RESIZE')
+    return server_is_settled(server) and not awaits_confirmation
 
 
 def server_is_settled(server):
@@ -96,7 +114,7 @@ class Lookups:
         """Nodes whose hypervisor figures are in flux right now."""
         busy = set()
         for migration in self.snapshot.migrations.values():
-            if (migration_in_progress(migration) and
+            if (self.migration_in_progress(migration) and
                     not self._awaits_confirmation(migration)):
                 busy.update((migration.source_node, migration.dest_node))
         for server in self.snapshot.servers.values():
@@ -142,6 +160,11 @@ class Lookups:
         return (migration.status == 'finished' and server is not None and
                 server.status == 'VERIFY_RESIZE' and
                 server.task_state is None)
+
+    def migration_in_progress(self, migration):
+        """Not ended, and not stuck (see migration_stuck)."""
+        return migration_in_progress(migration) and not migration_stuck(
+            migration, self.snapshot.servers.get(migration.instance_uuid))
 
     # providers ---------------------------------------------------------------
 
@@ -198,7 +221,7 @@ class Lookups:
         """
         roots = set()
         for migration in self.migrations_by_instance.get(server.id, ()):
-            if migration_in_progress(migration):
+            if self.migration_in_progress(migration):
                 roots |= self.roots_touched_by(migration)
             elif (migration.migration_type == 'evacuation' and
                     migration.status == 'done' and

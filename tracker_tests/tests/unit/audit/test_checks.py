@@ -244,6 +244,55 @@ class TestDerivedFindings(testtools.TestCase):
         self.assertEqual([], checks.run_checks(bare, ['orphan_allocation']))
 
 
+def edit_verify_resize(reader, server_fields, migration_status):
+    """The VERIFY_RESIZE recording's server and migration changed in every
+    answer that shows them.
+    """
+    server, migration = reader.notes['server'], reader.notes['migration']
+    for answer in reader.responses.values():
+        body = answer['body']
+        for record in body.get('servers', []) + (
+                [body['server']] if 'server' in body else []):
+            if record['id'] == server:
+                record.update(server_fields)
+        for record in body.get('migrations', []):
+            if record['uuid'] == migration:
+                record['status'] = migration_status
+
+
+class TestStuckMigration(testtools.TestCase):
+    """A migration whose server Nova reset while the move was going on
+    (bug 1836369: the source compute died in the middle of a cold
+    migration and reset the server when it started again).
+
+    Derived from the VERIFY_RESIZE recording: the server is edited to
+    ACTIVE on its source and the migration back to 'migrating' (or the
+    server to RESIZE with a task, for the move still in flight), in every
+    answer that shows them.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.reader = fakes.FixtureReader('verify_resize')
+        self.server = self.reader.notes['server']
+        self.migration = self.reader.notes['migration']
+
+    def test_stuck_migration_and_the_server_left_on_the_destination(self):
+        edit_verify_resize(self.reader, {
+            'status': 'ACTIVE', 'OS-EXT-STS:task_state': None,
+            'OS-EXT-SRV-ATTR:host': 'compute1',
+            'OS-EXT-SRV-ATTR:hypervisor_hostname': 'compute1'}, 'migrating')
+        findings = run(self.reader, kinds=['stale_migration_allocation',
+                                           'wrong_provider'])
+        self.assertEqual(
+            [('wrong_provider', self.server, 'compute3'),
+             ('stale_migration_allocation', self.migration, 'compute1')],
+            [(f.kind, f.consumer, f.host) for f in findings])
+        self.assertIn('is stuck in status migrating (server %s is ACTIVE '
+                      'on compute1 with no task in progress)' % self.server,
+                      findings[1].explanation)
+
+
 class TestTransientStates(testtools.TestCase):
     """Legitimate states in the middle of an operation: no finding."""
 
@@ -307,12 +356,12 @@ class TestTransientStates(testtools.TestCase):
 
     def test_in_progress_migration_may_hold_allocations_on_both_nodes(self):
         # Derived from VERIFY_RESIZE: a resize still migrating, the server
-        # busy with a task; the allocations stay as recorded.
+        # busy with a task (RESIZE, resize_migrating); the allocations
+        # stay as recorded.
         reader = fakes.FixtureReader('verify_resize')
-        migrations = reader.body('compute', '/os-migrations')['migrations']
-        for migration in migrations:
-            if migration['uuid'] == reader.notes['migration']:
-                migration['status'] = 'migrating'
+        edit_verify_resize(reader, {
+            'status': 'RESIZE', 'OS-EXT-STS:task_state': 'resize_migrating'},
+            'migrating')
         self.assertEqual([], run(reader))
 
     def test_shelved_offloaded_server(self):
