@@ -147,11 +147,19 @@ def tempest_conf(layout, secrets, image_id, computes):
                 '--exception', '{exception}', '--instance', '{instance}'),
             'compute_fault_clear_command': localcloud_command(
                 layout, 'compute', 'fault', '{host}', 'clear'),
+            'compute_fault_show_command': localcloud_command(
+                layout, 'compute', 'fault', '{host}', 'show'),
+            'compute_config_command': localcloud_command(
+                layout, 'compute', 'set', '{host}', '{option}', '{value}'),
+            'compute_config_reset_command': localcloud_command(
+                layout, 'compute', 'reset', '{host}'),
             'placement_fault_command': localcloud_command(
                 layout, 'placement', 'fault', '{method}', '{path}',
                 '{status}', '--count', '{count}'),
             'placement_fault_clear_command': localcloud_command(
                 layout, 'placement', 'fault', 'clear'),
+            'placement_fault_show_command': localcloud_command(
+                layout, 'placement', 'fault', 'show'),
             'fault_flavor_ref': 'tracker.fault' if fault else None,
             'strict_flavor_ref': 'tracker.strict' if strict else None,
             'strict_resize_flavor_ref': (

@@ -155,6 +155,52 @@ def compute_conf_path(layout, host):
     return conf_dir(layout) / ('%s.conf' % host)
 
 
+def compute_overrides_path(layout, host):
+    """Options set on one compute by ``compute set``, read last."""
+    return conf_dir(layout) / ('%s-overrides.conf' % host)
+
+
+#: What ``compute set`` may change: the amounts a compute reserves for
+#: itself and its allocation ratios, which its resource provider's
+#: inventory and os-hypervisors both follow after a restart.
+SETTABLE_OPTIONS = ('reserved_host_memory_mb', 'reserved_host_disk_mb',
+                    'reserved_host_cpus', 'cpu_allocation_ratio',
+                    'ram_allocation_ratio', 'disk_allocation_ratio')
+
+
+def set_compute_option(layout, host, option, value):
+    """Write ``option = value`` into the host's overrides; a number."""
+    if option not in SETTABLE_OPTIONS:
+        raise ValueError('%s cannot be set; one of: %s'
+                         % (option, ', '.join(SETTABLE_OPTIONS)))
+    try:
+        number = (int(value) if option.startswith('reserved_')
+                  else float(value))
+    except ValueError:
+        raise ValueError('%s takes a number, not %r' % (option, value))
+    if number < 0:
+        raise ValueError('%s takes a number of 0 or more, not %s'
+                         % (option, value))
+    path = compute_overrides_path(layout, host)
+    options = {}
+    if path.exists():
+        options = dict(ini_section(path.read_text(), 'DEFAULT'))
+    options[option] = number
+    path.write_text(ini.render({'DEFAULT': options}))
+
+
+def ini_section(text, section):
+    """(option, value) pairs of one section of an ini file of ours."""
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('['):
+            current = line.strip('[]')
+        elif '=' in line and current == section:
+            key, _, value = line.partition('=')
+            yield key.strip(), value.strip()
+
+
 def state_path(layout, host=None):
     base = layout.data / 'nova'
     return base / host if host else base
@@ -333,11 +379,14 @@ def compute_spec(layout, compute):
     be imported, nothing nova needs; -P keeps the working directory off
     sys.path.
     """
+    argv = [layout.venv_bin('python'), '-P', '-m', LAUNCHER_MODULE,
+            '--config-file', conf_path(layout),
+            '--config-file', compute_conf_path(layout, compute.host)]
+    overrides = compute_overrides_path(layout, compute.host)
+    if overrides.exists():
+        argv += ['--config-file', overrides]
     return supervisor.ProcessSpec(
-        name='nova-compute-%s' % compute.host,
-        argv=[layout.venv_bin('python'), '-P', '-m', LAUNCHER_MODULE,
-              '--config-file', conf_path(layout),
-              '--config-file', compute_conf_path(layout, compute.host)],
+        name='nova-compute-%s' % compute.host, argv=argv,
         env={'PYTHONPATH': str(layout_mod.REPO_ROOT)})
 
 

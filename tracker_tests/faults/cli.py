@@ -42,15 +42,16 @@ class DriverNotRunning(Exception):
 
 
 #: The words after the compute (or the state path), and after Placement's.
-COMPUTE_USAGE = ('METHOD raise|sleep|sleep-raise [--seconds N] [--count K] '
-                 '[--exception NAME] [--instance UUID] | clear | show')
+COMPUTE_USAGE = ('METHOD raise|sleep|sleep-raise|hold [--seconds N] '
+                 '[--count K] [--exception NAME] [--instance UUID] | '
+                 'release | clear | show')
 PLACEMENT_USAGE = 'METHOD PATH_REGEX 409|503 [--count K] | clear | show'
 
 
-def _add_words_and_count(parser, words, counted):
+def _add_words_and_count(parser, words, counted, release=''):
     parser.add_argument('what', nargs='+', metavar='WORD',
-                        help=words + '; or clear (remove every pending '
-                        'fault), or show')
+                        help=words + '; or %sclear (remove every pending '
+                        'fault), or show' % release)
     parser.add_argument('--count', type=int, metavar='K',
                         help='how many %s the fault lasts (default 1)'
                         % counted)
@@ -60,7 +61,8 @@ def add_compute_arguments(parser):
     _add_words_and_count(
         parser, 'a ComputeDriver method (update_provider_tree, spawn, '
         'migrate_disk_and_power_off, ...) and the fault of its next calls: '
-        '%s' % ', '.join(spec.COMPUTE_ACTIONS), 'calls')
+        '%s' % ', '.join(spec.COMPUTE_ACTIONS), 'calls',
+        release='release (let a held call go on), ')
     parser.add_argument('--seconds', type=float, metavar='N',
                         help='how long sleep and sleep-raise sleep')
     parser.add_argument('--exception', metavar='NAME',
@@ -85,9 +87,13 @@ def _given(args, names):
 
 
 def _listing(label, fault_file, faults):
+    held = fault_file.held()
+    lines = ['%s: holding a call: %s' % (label, held)] if held else []
     if not faults:
-        return '%s: no pending faults' % label
-    return '\n'.join(['%s: %d pending fault%s (%s)' % (
+        # "no pending faults" says that every fault was taken and every
+        # call it held went on: tests wait for that line.
+        return '\n'.join(lines or ['%s: no pending faults' % label])
+    return '\n'.join(lines + ['%s: %d pending fault%s (%s)' % (
         label, len(faults), 's' if len(faults) > 1 else '',
         fault_file.path)] + ['  ' + f.describe() for f in faults])
 
@@ -102,18 +108,22 @@ def _clear_or_show(label, fault_file, args, options):
         cleared = fault_file.clear()
         return '%s: cleared %d pending fault%s' % (
             label, len(cleared), '' if len(cleared) == 1 else 's')
+    if word == 'release':
+        return '%s: %s' % (label, 'released the held call'
+                           if fault_file.release() else 'no call was held')
     return _listing(label, fault_file, fault_file.pending())
 
 
 def compute_command(label, state_path, args):
     """Run ``args`` (add_compute_arguments) on a compute's fault file."""
     fault_file = spec.compute_fault_file(state_path)
-    if args.what in (['clear'], ['show']):
+    if args.what in (['clear'], ['show'], ['release']):
         return _clear_or_show(label, fault_file, args,
                               ('seconds', 'count', 'exception', 'instance'))
     if len(args.what) != 2:
         raise spec.FaultError(
-            'expected METHOD and one of %s, or clear, or show; got: %s'
+            'expected METHOD and one of %s, or release, clear or show; '
+            'got: %s'
             % (', '.join(spec.COMPUTE_ACTIONS), ' '.join(args.what)))
     info = spec.read_driver_info(state_path)
     if info is None:

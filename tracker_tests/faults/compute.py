@@ -96,13 +96,26 @@ class FaultInjecting:
         LOG.warning('tracker_tests fault driver: injecting into %s: %s '
                     '(%d left after this one)', method, fault.describe(),
                     fault.count - 1)
-        if fault.sleeps:
+        if fault.action == 'hold':
+            self._tracker_hold(method, fault)
+        elif fault.sleeps:
             # Looked up at call time: under eventlet this is the green
             # sleep, under native threads the thread's; either way only
             # this call waits, as on a slow hypervisor.
             time.sleep(fault.seconds)
         if fault.raises:
             raise self._tracker_exception(method, fault.exception)
+
+    def _tracker_hold(self, method, fault):
+        """Wait until the test releases the call, or fault.seconds."""
+        faults = self._tracker_faults
+        faults.hold(fault.describe())
+        deadline = time.monotonic() + fault.seconds
+        while faults.held() is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if faults.release():
+            LOG.warning('tracker_tests fault driver: %s held for %g s, '
+                        'nobody released it', method, fault.seconds)
 
     def _tracker_exception(self, method, name):
         message = ('fault injected by tracker_tests into %s on %s (%s)'

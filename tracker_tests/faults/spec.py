@@ -46,7 +46,10 @@ COMPUTE_FAULT_FILE = 'tracker-faults.json'
 #: fail and the exceptions it can raise, for checking a fault on writing.
 DRIVER_INFO_FILE = 'tracker-fault-driver.json'
 
-COMPUTE_ACTIONS = ('raise', 'sleep', 'sleep-raise')
+COMPUTE_ACTIONS = ('raise', 'sleep', 'sleep-raise', 'hold')
+#: Beside the fault file while a call is held ('hold'): the call goes on
+#: once it is gone (``release`` or ``clear``) or its seconds ran out.
+HOLD_SUFFIX = '.held'
 DEFAULT_EXCEPTION = 'NovaException'
 #: Long enough for any test; a longer one is a mistake (minutes vs s).
 MAX_SECONDS = 3600
@@ -105,7 +108,7 @@ class ComputeFault:
 
     @property
     def sleeps(self):
-        return self.action in ('sleep', 'sleep-raise')
+        return self.action in ('sleep', 'sleep-raise', 'hold')
 
     @property
     def raises(self):
@@ -166,6 +169,7 @@ class ComputeFault:
             'sleep': 'sleep %g s' % self.seconds,
             'sleep-raise': 'sleep %g s, then raise %s' % (
                 self.seconds, self.exception),
+            'hold': 'hold until released (at most %g s)' % self.seconds,
         }[self.action]
         return '%s: %s, the next %d call%s%s' % (
             self.method, what, self.count, 's' if self.count > 1 else '',
@@ -281,11 +285,39 @@ class FaultFile:
             self._write(faults + [fault])
 
     def clear(self):
-        """Remove every pending fault; returns them."""
+        """Remove every pending fault and release a held call; returns
+        the faults.
+        """
         with self._locked():
             faults = self._read()
             self._write([])
+            self.release()
             return faults
+
+    @property
+    def hold_path(self):
+        return self.path + HOLD_SUFFIX
+
+    def hold(self, description):
+        """Mark a call as held (by the driver, as it starts holding)."""
+        with open(self.hold_path, 'w') as f:
+            f.write(description)
+
+    def held(self):
+        """What is held now, or None."""
+        try:
+            with open(self.hold_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def release(self):
+        """Let a held call go on; True if one was held."""
+        try:
+            os.unlink(self.hold_path)
+        except FileNotFoundError:
+            return False
+        return True
 
     def consume(self, *call):
         """The first pending fault matching ``call`` (its arguments are

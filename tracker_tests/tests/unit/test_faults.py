@@ -189,6 +189,26 @@ class FaultFileTest(testtools.TestCase):
         self.assertIn('for server %s' % mine, taken.describe())
         self.assertEqual([], self.file.pending())
 
+    def test_a_held_call_waits_until_released(self):
+        fault = self.add('migrate_disk_and_power_off', 'hold', seconds=600)
+        self.assertTrue(fault.sleeps)
+        self.assertEqual('migrate_disk_and_power_off: hold until released '
+                         '(at most 600 s), the next 1 call',
+                         fault.describe())
+        taken = self.file.consume('migrate_disk_and_power_off')
+        self.assertIsNone(self.file.held())
+        self.file.hold(taken.describe())
+        self.assertEqual(taken.describe(), self.file.held())
+        self.assertTrue(self.file.release())
+        self.assertIsNone(self.file.held())
+        self.assertFalse(self.file.release())
+
+    def test_clear_releases_a_held_call(self):
+        self.file.hold('spawn: hold')
+        self.add('destroy')
+        self.assertEqual(1, len(self.file.clear()))
+        self.assertIsNone(self.file.held())
+
     def test_any_instance_takes_every_call(self):
         fault = self.add('update_provider_tree', instance='any', count=2)
         self.assertIsNone(fault.instance)
@@ -310,6 +330,24 @@ class CommandLineTest(testtools.TestCase):
         self.assertTrue(self.compute('show')[1].endswith(
             ': no pending faults\n'))
 
+    def test_compute_hold_show_release(self):
+        spec.write_driver_info(self.dir, 'FakeDriver', METHODS, EXCEPTIONS)
+        code, out, _ = self.compute('spawn', 'hold', '--seconds', '300')
+        self.assertEqual(0, code)
+        # The driver takes the call and holds it.
+        fault_file = spec.compute_fault_file(self.dir)
+        fault_file.hold(fault_file.consume('spawn').describe())
+        out = self.compute('show')[1]
+        self.assertIn(': holding a call: spawn: hold until released (at '
+                      'most 300 s)', out)
+        self.assertFalse(out.endswith(': no pending faults\n'))
+        self.assertTrue(self.compute('release')[1].endswith(
+            ': released the held call\n'))
+        self.assertTrue(self.compute('show')[1].endswith(
+            ': no pending faults\n'))
+        self.assertTrue(self.compute('release')[1].endswith(
+            ': no call was held\n'))
+
     def test_compute_errors_exit_2_naming_the_problem(self):
         spec.write_driver_info(self.dir, 'FakeDriver', METHODS, EXCEPTIONS)
         for argv, fragment in (
@@ -319,7 +357,8 @@ class CommandLineTest(testtools.TestCase):
                 (('spawn', 'raise', '--exception', 'Nope'),
                  "nova.exception has no class 'Nope'"),
                 (('spawn',), 'expected METHOD and one of raise, sleep, '
-                             'sleep-raise, or clear, or show; got: spawn'),
+                             'sleep-raise, hold, or release, clear or show; '
+                             'got: spawn'),
                 (('clear', '--count', '2'), 'clear takes no options (got '
                                             '--count)'),
                 (('spawn', 'raise', '--count', 'x'), "--count: invalid int "

@@ -179,6 +179,54 @@ class UpTest(testtools.TestCase):
                           ('after_start', 'two', True)], self.calls)
 
 
+class ComputeOptionsTest(testtools.TestCase):
+    """``compute set`` and ``compute reset`` without starting anything."""
+
+    def setUp(self):
+        super().setUp()
+        self.layout = layout_mod.Layout.from_env(clitools.temp_dir(self))
+        nova_service.conf_dir(self.layout).mkdir(parents=True)
+        self.compute = nova_service.Compute('compute1')
+
+    def argv(self):
+        return [str(a) for a in nova_service.compute_spec(
+            self.layout, self.compute).argv]
+
+    def test_overrides_are_read_last_once_set(self):
+        overrides = str(nova_service.compute_overrides_path(
+            self.layout, 'compute1'))
+        self.assertNotIn(overrides, self.argv())
+        nova_service.set_compute_option(self.layout, 'compute1',
+                                        'reserved_host_disk_mb', '2560')
+        nova_service.set_compute_option(self.layout, 'compute1',
+                                        'reserved_host_memory_mb', 2048)
+        self.assertEqual(overrides, self.argv()[-1])
+        self.assertEqual({'reserved_host_disk_mb': '2560',
+                          'reserved_host_memory_mb': '2048'},
+                         dict(parse(pathlib.Path(overrides).read_text())[
+                             'DEFAULT']))
+
+    def test_bad_options_and_values_name_what_is_wrong(self):
+        for option, value, fragment in (
+                ('debug', 'true', 'debug cannot be set; one of: '
+                                  'reserved_host_memory_mb'),
+                ('reserved_host_cpus', 'two', 'reserved_host_cpus takes a '
+                                              'number'),
+                ('ram_allocation_ratio', '-1', 'takes a number of 0 or '
+                                               'more')):
+            error = self.assertRaises(
+                ValueError, nova_service.set_compute_option, self.layout,
+                'compute1', option, value)
+            self.assertIn(fragment, str(error))
+
+    def test_a_state_file_naming_unknown_fields_still_loads(self):
+        self.layout.state_file.write_text(json.dumps({'computes': [
+            {'host': 'compute1', 'driver': 'fake.TrackerFaultDriver',
+             'from_a_newer_version': 0}]}))
+        self.assertEqual(['compute1'],
+                         [c.host for c in cli.computes_of(self.layout)])
+
+
 class ComputesOfUpTest(testtools.TestCase):
     """Which computes ``up`` runs."""
 
