@@ -141,6 +141,24 @@ TrackerGroup = [
             type=CommandTemplate(('host',)),
             help='Command that removes every pending fault of the compute '
                  '{host}; run at the cleanup of each test that set one.'),
+    cfg.Opt('compute_fault_show_command',
+            type=CommandTemplate(('host',)),
+            help='Command that prints the pending faults of the compute '
+                 '{host}, or "no pending faults": tests that wait for a '
+                 'fault to be taken (by a periodic task, say) need it.'),
+    cfg.Opt('compute_config_command',
+            type=CommandTemplate(('host', 'option', 'value')),
+            help='Command that sets [DEFAULT] {option} to {value} on the '
+                 'compute {host} and restarts it (options: '
+                 'reserved_host_memory_mb, reserved_host_disk_mb, '
+                 'reserved_host_cpus, cpu/ram/disk_allocation_ratio). '
+                 'Example: "tools/localcloud compute set {host} {option} '
+                 '{value}". Tests that need it are skipped when it is not '
+                 'set.'),
+    cfg.Opt('compute_config_reset_command',
+            type=CommandTemplate(('host',)),
+            help='Command that drops what compute_config_command set on '
+                 '{host} and restarts it; run at cleanup.'),
     cfg.Opt('placement_fault_command',
             type=CommandTemplate(('method', 'path', 'status', 'count')),
             help='Command that makes Placement answer the next {count} '
@@ -154,6 +172,10 @@ TrackerGroup = [
             type=CommandTemplate(()),
             help='Command that removes every pending Placement fault; run '
                  'at the cleanup of each test that set one.'),
+    cfg.Opt('placement_fault_show_command',
+            type=CommandTemplate(()),
+            help='Command that prints the pending Placement faults, or "no '
+                 'pending faults".'),
     cfg.ListOpt('strict_hosts',
                 default=[],
                 help='Compute hosts whose periodic resource update does not '

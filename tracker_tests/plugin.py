@@ -16,6 +16,8 @@ from tempest import config
 from tempest.test_discover import plugins
 
 from tracker_tests import config as tracker_config
+from tracker_tests.services import compute as services_compute
+from tracker_tests.services import placement as services_placement
 
 
 class TrackerTempestPlugin(plugins.TempestPlugin):
@@ -39,18 +41,17 @@ class TrackerTempestPlugin(plugins.TempestPlugin):
                 for group, opts in tracker_config.list_opts()]
 
     def get_service_clients(self):
-        placement = {
-            'name': 'tracker_placement',
-            'service_version': 'tracker_placement',
-            'module_path': 'tracker_tests.services.placement',
-            'client_names': ['AllocationsClient', 'PlacementJsonClient'],
-        }
-        placement.update(config.service_client_config('placement'))
-        compute = {
-            'name': 'tracker_compute',
-            'service_version': 'tracker_compute',
-            'module_path': 'tracker_tests.services.compute',
-            'client_names': ['ComputeJsonClient', 'ServerMigrationsClient'],
-        }
-        compute.update(config.service_client_config('compute'))
-        return [placement, compute]
+        clients = []
+        for service, module in (('placement', services_placement),
+                                ('compute', services_compute)):
+            client = {
+                'name': 'tracker_%s' % service,
+                'service_version': 'tracker_%s' % service,
+                'module_path': module.__name__,
+                # As octavia-tempest-plugin does: the module says which
+                # clients it has, so a new one needs no edit here.
+                'client_names': module.__all__,
+            }
+            client.update(config.service_client_config(service))
+            clients.append(client)
+        return clients

@@ -390,8 +390,7 @@ class _Collector:
     def read_provider(self, uuid):
         inventories = {}
         if self.snapshot.inventories_read:
-            inventories = parse_inventories(api.get(
-                self.reader, api.PROVIDER_INVENTORIES, uuid=uuid))
+            inventories = read_inventories(self.reader, uuid)
         return inventories, read_provider_allocations(self.reader, uuid)
 
     def read_whole_providers(self, uuids):
@@ -564,6 +563,12 @@ def read_consumer_allocations(reader, consumer):
     """{provider uuid: Allocation} of one consumer."""
     return parse_consumer_allocations(api.get(
         reader, api.CONSUMER_ALLOCATIONS, consumer=consumer))
+
+
+def read_inventories(reader, provider):
+    """{resource class: Inventory} of one provider."""
+    return parse_inventories(api.get(reader, api.PROVIDER_INVENTORIES,
+                                     uuid=provider))
 
 
 def read_provider_allocations(reader, provider):

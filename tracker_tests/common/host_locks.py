@@ -121,3 +121,36 @@ class HostLocks:
                                    ', '.join(h for h in candidates
                                              if not self.is_free(h))))
             self.sleep(interval)
+
+
+class CloudLock:
+    """Shared by every test, exclusive for a test that disturbs what all
+    tests use (Placement, the message bus, ...).
+
+    A file reader-writer lock alone lets a waiting writer starve while
+    readers come and go (fasteners polls); a turnstile in front of it
+    stops new readers as soon as a writer waits.
+    """
+
+    def __init__(self, lock_dir, name='tracker-cloud'):
+        self.turnstile = process_lock.InterProcessLock(
+            os.path.join(lock_dir, name + '-turnstile'))
+        self.rw_lock = process_lock.InterProcessReaderWriterLock(
+            os.path.join(lock_dir, name))
+
+    def acquire(self, exclusive, timeout):
+        """True once held (exclusively or shared); False after timeout."""
+        if not self.turnstile.acquire(timeout=timeout):
+            return False
+        try:
+            if exclusive:
+                return self.rw_lock.acquire_write_lock(timeout=timeout)
+        finally:
+            self.turnstile.release()
+        return self.rw_lock.acquire_read_lock(timeout=timeout)
+
+    def release(self, exclusive):
+        if exclusive:
+            self.rw_lock.release_write_lock()
+        else:
+            self.rw_lock.release_read_lock()

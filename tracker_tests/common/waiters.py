@@ -65,8 +65,9 @@ class ServerFailed(lib_exc.TempestException):
 
 
 def wait_for_server_status(reader, poller, server_id, status,
-                           also=None):
-    """The server once in ``status`` (one or a tuple) with no task.
+                           also=None, task_state=None):
+    """The server once in ``status`` (one or a tuple) with ``task_state``
+    (None: no task in progress).
 
     ``also``, if given, must hold too: a predicate of the Server, for
     the fields Nova updates after the status. ERROR ends the wait with
@@ -82,7 +83,8 @@ def wait_for_server_status(reader, poller, server_id, status,
             raise lib_exc.NotFound('server %s is gone while waiting for %s'
                                    % (server_id, '/'.join(statuses)))
         last['server'] = server
-        if (server.status in statuses and server.task_state is None and
+        if (server.status in statuses and
+                server.task_state == task_state and
                 (also is None or also(server))):
             return server
         if server.status in FAILED_SERVER_STATUSES - set(statuses):
@@ -91,8 +93,8 @@ def wait_for_server_status(reader, poller, server_id, status,
         return None
 
     return poller.until(reached, lambda: (
-        'server %s did not reach %s; last seen %s' % (
-            server_id, '/'.join(statuses),
+        'server %s did not reach %s (task %s); last seen %s' % (
+            server_id, '/'.join(statuses), task_state,
             _server_state(last.get('server')))))
 
 
@@ -160,13 +162,22 @@ def compute_service(reader, host):
     return services[0]
 
 
-def wait_for_service_state(reader, poller, host, state):
-    """The nova-compute of ``host`` once reported ``state`` (up or down)."""
+def wait_for_service_state(reader, poller, host, state, after=None):
+    """The nova-compute of ``host`` once reported ``state`` (up or down).
+
+    With ``after`` (a heartbeat time of the service), up counts only once
+    a newer heartbeat came: a compute just restarted still shows the last
+    heartbeat of its previous process as up for a while, before it has
+    started (and before it reached Placement, say).
+    """
     last = {}
 
     def in_state():
         last['service'] = compute_service(reader, host)
-        return last['service'] if last['service'].state == state else None
+        service = last['service']
+        fresh = after is None or (service.updated_at is not None and
+                                  service.updated_at > after)
+        return service if service.state == state and fresh else None
 
     return poller.until(in_state, lambda: (
         'nova-compute on %s is still %s, expected %s' % (

@@ -59,4 +59,30 @@ class AllocationsClient(json_client.JsonClient):
         return rest_client.ResponseBody(resp, body)
 
 
-__all__ = ['AllocationsClient', 'PlacementJsonClient']
+class InventoriesClient(json_client.JsonClient):
+    """Writes a provider's inventory, which tempest's clients cannot.
+
+    Tests use it to make Placement disagree with what a compute reports.
+    """
+
+    microversion_service = 'placement'
+    microversion = '1.28'
+
+    def update_inventory(self, provider_uuid, resource_class, **kwargs):
+        """Replace one inventory of a provider (PUT .../inventories/RC).
+
+        ``kwargs``: resource_provider_generation, total, reserved,
+        min_unit, max_unit, step_size, allocation_ratio, as the Placement
+        API reference gives them.
+        """
+        resp, body = self.put(
+            'resource_providers/%s/inventories/%s' % (provider_uuid,
+                                                      resource_class),
+            json.dumps(kwargs),
+            headers=self._microversion_headers(self.microversion),
+            extra_headers=True)
+        self.expected_success(200, resp.status)
+        return rest_client.ResponseBody(resp, json.loads(body))
+
+
+__all__ = ['AllocationsClient', 'InventoriesClient', 'PlacementJsonClient']

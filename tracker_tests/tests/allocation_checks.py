@@ -24,6 +24,7 @@ assertion reads the real APIs when it is called.
 import datetime
 
 from tempest import config
+from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from testtools import content
 
@@ -31,6 +32,7 @@ from tracker_tests.audit import resources
 from tracker_tests.audit import settle
 from tracker_tests.audit import snapshot
 from tracker_tests.common import expectations
+from tracker_tests.common import messages
 from tracker_tests.common import waiters
 
 CONF = config.CONF
@@ -147,6 +149,89 @@ class AllocationChecksMixin:
         for consumer in consumers:
             self.assert_allocations(consumer, {})
 
+    def assert_known_leak(self, bug, flavors_by_consumer):
+        """Nova still leaks here (upstream ``bug``): each consumer holds
+        exactly its flavors ({consumer: {host: flavor}}).
+
+        When every consumer expected to hold something holds nothing, Nova
+        repaired its bug: the test fails saying so, so that the known leak
+        is not kept asserted once it is gone (as Nova's regression tests
+        fail on their FIXMEs).
+        """
+        expected = {consumer: {self.provider_of(host): flavor_resources(f)
+                               for host, f in by_host.items()}
+                    for consumer, by_host in flavors_by_consumer.items()}
+        leaking = [c for c, held in expected.items() if held]
+        last = {}
+
+        def differences():
+            problems = []
+            last['held'] = {}
+            for consumer, want in sorted(expected.items()):
+                have = expectations.consumer_allocations(self.reader,
+                                                         consumer)
+                last['held'][consumer] = have
+                problems += expectations.allocation_problems(
+                    consumer, want, have, self._host_label)
+            return problems
+
+        try:
+            self.consistency_poller.until(lambda: not differences(),
+                                          lambda: '')
+        except lib_exc.TimeoutException:
+            problems = differences()
+            repaired = not any(
+                last['held'].get(c) for c in leaking) and not any(
+                last['held'].get(c) for c in expected if c not in leaking)
+            if repaired:
+                self.fail('Nova no longer leaks here (bug %s): %s hold '
+                          'nothing; assert the repaired end state instead '
+                          'of the known leak' % (bug, ', '.join(leaking)))
+            self.fail('the known leak of bug %s changed:\n  %s' % (
+                bug, '\n  '.join(problems)))
+
+    def assert_findings(self, expected):
+        """The audit over this test's servers and the hosts it locked
+        finds exactly ``expected``: {(kind, consumer, host)}, consumer None
+        for a finding about a host.
+
+        Findings about other tests' consumers are left out: a shared cloud
+        has them in passing. The audit is polled until it agrees, as Nova
+        may still be cleaning up.
+        """
+        hosts = set(self.host_locks.held)
+        last = {}
+
+        def found():
+            result = settle.audit(self.reader, snapshot.Scope(
+                hosts=hosts or None,
+                server_ids=set(self.own_servers) or None), settle=0)
+            last['findings'] = [
+                f for f in result.findings
+                if f.consumer in self.own_consumers or
+                (f.consumer is None and f.host in hosts)]
+            last['found'] = {(f.kind, f.consumer, f.host)
+                             for f in last['findings']}
+            return last['found'] == set(expected)
+
+        try:
+            self.consistency_poller.until(found, lambda: '')
+        except lib_exc.TimeoutException:
+            self.fail('the audit finds %s, expected %s:\n%s' % (
+                sorted(last['found'], key=str), sorted(expected, key=str),
+                '\n'.join(messages.finding_lines(last['findings']))))
+
+    def remove_allocations_at_cleanup(self, *consumers):
+        """Delete what ``consumers`` hold, at cleanup: a known leak is
+        asserted first and removed afterwards, so that the cloud is as it
+        was.
+        """
+        for consumer in consumers:
+            self.own_consumers.add(consumer)
+            self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                            self.allocations_client.delete_allocations,
+                            consumer)
+
     # -- providers ----------------------------------------------------------
 
     def assert_usage_delta(self, host, expected_change):
@@ -211,12 +296,10 @@ class AllocationChecksMixin:
             self.reader, self.consistency_poller, scope, kinds=kinds,
             hosts_compared=hosts)
 
-    def audit_own(self, settle_seconds=3.0):
-        """The audit's findings over this test's servers, as they stand."""
-        return settle.audit(self.reader, snapshot.Scope(
-            server_ids=set(self.own_servers) or None,
-            hosts=set(self._provider_by_host) or None),
-            settle=settle_seconds)
+    def audit_hosts(self, hosts, kinds=None):
+        """The audit's findings on ``hosts``, from one read."""
+        return settle.audit(self.reader, snapshot.Scope(hosts=set(hosts)),
+                            kinds, settle=0)
 
     def assert_hypervisor_matches_placement(self, *hosts):
         """Hypervisor figures agree with Placement on each host.

@@ -67,17 +67,22 @@ class ServerActionsMixin:
     def delete_server(self, server_id):
         """Delete and wait until Nova no longer shows the server."""
         self.admin_servers_client.delete_server(server_id)
+        self.wait_until_gone(server_id)
+
+    def wait_until_gone(self, server_id):
+        """Wait until a delete sent earlier is done."""
         waiters.wait_for_server_gone(self.reader, self.poller, server_id)
 
     def show_server(self, server_id):
         return snapshot.show_server(self.reader, server_id)
 
-    def wait_for_server(self, server_id, status, also=None):
-        """The server once in ``status`` (one or a tuple) with no task in
-        progress and ``also(server)`` true; ERROR fails unless awaited.
+    def wait_for_server(self, server_id, status, also=None, task_state=None):
+        """The server once in ``status`` (one or a tuple) with
+        ``task_state`` (None: no task in progress) and ``also(server)``
+        true; ERROR fails unless awaited.
         """
-        return waiters.wait_for_server_status(self.reader, self.poller,
-                                              server_id, status, also)
+        return waiters.wait_for_server_status(
+            self.reader, self.poller, server_id, status, also, task_state)
 
     def wait_for_migration(self, server_id, migration_type, statuses,
                            poller=None):
@@ -90,6 +95,39 @@ class ServerActionsMixin:
             statuses)
         self.own_consumers.add(migration.uuid)
         return migration
+
+    def wait_for_event_finished(self, server_id, event):
+        """Wait until the server's newest instance-action event ``event``
+        (compute_resize_instance, ...) has finished; also for a deleted
+        server (2.21). Returns its result.
+
+        A call parked by a fault goes on after the test acted: its end is
+        what makes the end state final.
+        """
+        last = {}
+
+        def finished():
+            actions = self.admin_servers_client.list_instance_actions(
+                server_id)['instanceActions']
+            for action in sorted(actions, key=lambda a: a['start_time'],
+                                 reverse=True):
+                events = self.admin_servers_client.show_instance_action(
+                    server_id, action['request_id'])['instanceAction'].get(
+                        'events', [])
+                for found in events:
+                    if found['event'] == event:
+                        last['event'] = found
+                        return found['finish_time'] and found['result']
+            return None
+
+        return self.poller.until(finished, lambda: (
+            'event %s of server %s did not finish; last seen %s'
+            % (event, server_id, last.get('event'))))
+
+    def newest_migration(self, server_id, migration_type):
+        """The server's newest migration of that type, as it is now."""
+        return waiters.newest_migration(self.reader, server_id,
+                                        migration_type)
 
     # -- resize and cold migration ---------------------------------------
 

@@ -9,14 +9,22 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Hosts a test may disturb, and how it disturbs them.
+"""Hosts and services a test may disturb, and how it disturbs them.
 
 A test that stops, kills, forces down, disables or fills a compute first
 locks the host (tracker_tests.common.host_locks) for its whole lifetime,
 then keeps other tests' work off it: it disables the host, so that the
 scheduler sends nothing new there, and waits until no other test's server
-or move is left on it. Everything it changes is undone at cleanup, in
-reverse order, before the lock is released.
+or move is left on it. A driver fault on a locked host names the test's
+server, so that other tests' servers there never take it.
+
+A test that stops, kills or freezes a service every test shares
+(Placement, the message bus, ...) or sets a Placement fault runs alone:
+every test holds the cloud lock shared, such a test holds it exclusively.
+
+Everything a test changes is undone at cleanup, in reverse order, before
+its locks are released; a service that does not come back fails the
+cleanup naming it, and the other cleanups still run.
 """
 
 import re
@@ -35,12 +43,36 @@ from tracker_tests import config as tracker_config
 CONF = config.CONF
 
 
+#: The services [tracker] service_command controls, by their names there.
+SHARED_SERVICES = ('placement', 'nova-api', 'nova-conductor',
+                   'nova-scheduler', 'keystone', 'message-bus', 'database')
+#: What undoes each way of taking a service away.
+RESTORE_ACTION = {'stop': 'start', 'kill': 'start', 'freeze': 'thaw'}
+
+
 class ServiceControlMixin:
-    """Host locks, compute service control and compute service state.
+    """Locks, service control, driver and Placement faults.
 
     Needs ``reader``, ``admin_services_client``, ``own_servers`` and
     ``own_consumers``.
     """
+
+    #: True for a test class that takes shared services away or sets
+    #: Placement faults: its tests run alone.
+    disturbs_shared_services = False
+
+    # -- the cloud lock -------------------------------------------------------
+
+    def hold_cloud(self):
+        """Hold the cloud lock for this test: shared, or exclusively when
+        the class disturbs shared services.
+        """
+        lock = host_locks.CloudLock(lockutils.get_lock_path(CONF))
+        exclusive = self.disturbs_shared_services
+        if not lock.acquire(exclusive, CONF.tracker.host_lock_timeout):
+            self.fail('the cloud lock stayed held by other tests for %d s'
+                      % CONF.tracker.host_lock_timeout)
+        self.addCleanup(lock.release, exclusive)
 
     # -- locks ----------------------------------------------------------------
 
@@ -186,10 +218,159 @@ class ServiceControlMixin:
                 option, ', '.join('%s %s' % kv for kv in values.items()),
                 result.returncode,
                 (result.stderr or result.stdout).strip()[-500:]))
+        return result.stdout
 
     def _service_poller(self):
         return waiters.Poller(CONF.tracker.service_state_timeout,
                               CONF.tracker.poll_interval)
+
+    # -- shared services -----------------------------------------------------
+
+    def take_service_away(self, service, action='stop'):
+        """Stop, kill or freeze a shared service; undone at cleanup.
+
+        The cleanup starts (or thaws) it, which returns once it answers,
+        then waits until every compute that was up is up again: computes
+        reconnect to a restarted message bus or database only after a
+        while.
+        """
+        if not self.disturbs_shared_services:
+            raise AssertionError('%s takes %s away but does not set '
+                                 'disturbs_shared_services'
+                                 % (type(self).__name__, service))
+        if service not in SHARED_SERVICES:
+            raise ValueError('unknown service %r; one of %s'
+                             % (service, ', '.join(SHARED_SERVICES)))
+        up_before = [s.host for s in self.compute_services()
+                     if s.state == 'up']
+        if not getattr(self, '_services_away', None):
+            self._services_away = []
+            self.addCleanup(self.bring_services_back)
+        self._services_away.append((service, action, up_before))
+        self._run_service_command('service_command', service=service,
+                                  action=action)
+
+    def bring_services_back(self):
+        """Undo every take_service_away of this test, latest first, then
+        wait until the computes that were up are up again.
+        """
+        computes, failures = set(), []
+        while self._services_away:
+            service, action, up_before = self._services_away.pop()
+            # One service that does not come back must not keep the others
+            # away: each is tried, the failures are reported together.
+            try:
+                self._run_service_command(
+                    'service_command', service=service,
+                    action=RESTORE_ACTION[action])
+            except self.failureException as exc:
+                failures.append(str(exc))
+            computes.update(up_before)
+        if failures:
+            self.fail('services did not come back:\n  %s'
+                      % '\n  '.join(failures))
+        # A compute that lost the message bus or the database still shows
+        # up until its last heartbeat is too old: wait for a new one.
+        heartbeats = {host: self._last_heartbeat(host) for host in computes}
+        for host in sorted(computes):
+            waiters.wait_for_service_state(
+                self.reader, self._service_poller(), host, 'up',
+                after=heartbeats[host])
+
+    # -- faults ---------------------------------------------------------------
+
+    def inject_fault(self, host, method, fault='raise', seconds=0, count=1,
+                     exception='NovaException', server_id=None):
+        """Make the next ``count`` calls of the driver ``method`` on
+        ``host`` (those about ``server_id`` only, when given) raise
+        ``exception``, sleep ``seconds``, or both (``sleep-raise``).
+
+        Cleared at cleanup. Without a server, any call takes it: the test
+        must have taken the host (take_host).
+        """
+        self._require_lock(host, 'injects a fault into it')
+        self._run_service_command(
+            'compute_fault_command', host=host, method=method, fault=fault,
+            seconds=seconds, count=count, exception=exception,
+            instance=server_id or 'any')
+        self.addCleanup(self._run_service_command,
+                        'compute_fault_clear_command', host=host)
+
+    def hold_call(self, host, method, server_id, max_seconds=600):
+        """The next call of the driver ``method`` on ``host`` about
+        ``server_id`` waits until release_call (or max_seconds); returns
+        once a call is held.
+        """
+        self.inject_fault(host, method, 'hold', seconds=max_seconds,
+                          server_id=server_id)
+
+    def wait_until_held(self, host):
+        """Wait until the driver of ``host`` holds a call."""
+        last = {}
+
+        def held():
+            last['shown'] = self._run_service_command(
+                'compute_fault_show_command', host=host)
+            return 'holding a call' in last['shown']
+
+        self.poller.until(held, lambda: 'no call held on %s: %s'
+                          % (host, last.get('shown')))
+
+    def release_call(self, host):
+        """Let the held call of ``host`` go on (clears its faults)."""
+        self._run_service_command('compute_fault_clear_command', host=host)
+
+    def wait_until_fault_taken(self, host):
+        """Wait until the driver of ``host`` took every pending fault."""
+        self._wait_until_no_pending('compute_fault_show_command', host=host)
+
+    def wait_until_placement_fault_taken(self):
+        """Wait until Placement answered every pending fault."""
+        self._wait_until_no_pending('placement_fault_show_command')
+
+    def _wait_until_no_pending(self, option, **values):
+        last = {}
+
+        def taken():
+            last['pending'] = self._run_service_command(
+                option, **values).strip()
+            return last['pending'].endswith('no pending faults')
+
+        self.poller.until(taken, lambda: 'faults still pending: %s'
+                          % last.get('pending'))
+
+    def set_compute_option(self, host, option, value):
+        """Set a [DEFAULT] option of the compute on ``host`` (reserved
+        amounts, allocation ratios) and restart it; undone at cleanup.
+
+        A restart disturbs the host: the test must have taken it.
+        """
+        self._require_lock(host, 'reconfigures it')
+        self._run_service_command('compute_config_command', host=host,
+                                  option=option, value=value)
+        self.addCleanup(self._restarted, 'compute_config_reset_command',
+                        host)
+        waiters.wait_for_service_state(self.reader, self._service_poller(),
+                                       host, 'up')
+
+    def _restarted(self, option, host):
+        self._run_service_command(option, host=host)
+        waiters.wait_for_service_state(self.reader, self._service_poller(),
+                                       host, 'up')
+
+    def inject_placement_fault(self, method, path, status, count=1):
+        """Placement answers the next ``count`` ``method`` requests whose
+        path matches the regular expression ``path`` with ``status`` (409:
+        a consumer generation conflict; 503). Cleared at cleanup.
+        """
+        if not self.disturbs_shared_services:
+            raise AssertionError('%s sets a Placement fault but does not '
+                                 'set disturbs_shared_services'
+                                 % type(self).__name__)
+        self._run_service_command('placement_fault_command', method=method,
+                                  path=path, status=status, count=count)
+        self.addCleanup(self._run_service_command,
+                        'placement_fault_clear_command')
 
     def stop_compute(self, host):
         """Stop the compute service of ``host`` until it is seen down.
@@ -213,11 +394,23 @@ class ServiceControlMixin:
         self._run_service_command('compute_kill_command', host=host)
         self.addCleanup(self.restore_compute, host)
 
+    def restart_compute(self, host):
+        """Stop and start the compute of ``host``, wait until it is up."""
+        self._require_lock(host, 'restarts it')
+        self._run_service_command('compute_stop_command', host=host)
+        self.restore_compute(host)
+
+    def _last_heartbeat(self, host):
+        return waiters.compute_service(self.reader, host).updated_at
+
     def start_compute(self, host):
         self._run_service_command('compute_start_command', host=host)
 
     def restore_compute(self, host):
-        """Start the compute of ``host``, unset forced_down, wait up."""
+        """Start the compute of ``host``, unset forced_down, wait until a
+        heartbeat of the new process says it is up.
+        """
+        stopped_at = self._last_heartbeat(host)
         self.start_compute(host)
         if waiters.compute_service(self.reader, host).forced_down:
             # Nova refuses (400) while evacuations from the host are 'done'
@@ -236,4 +429,4 @@ class ServiceControlMixin:
                 'nova-compute on %s stays forced down: %s' % (
                     host, last.get('error'))))
         waiters.wait_for_service_state(self.reader, self._service_poller(),
-                                       host, 'up')
+                                       host, 'up', after=stopped_at)

@@ -16,10 +16,13 @@ File locks are per process, so the other worker is a real second process
 holding its locks until told to let go.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 
+from fasteners import process_lock
 import fixtures
 import testtools
 
@@ -126,3 +129,72 @@ class HostLocksTest(testtools.TestCase):
         self.assertTrue(path.startswith(
             (self.lock_dir + '/').encode() if isinstance(path, bytes)
             else self.lock_dir + '/'))
+
+
+#: Takes the cloud lock (shared or exclusive), says so, and holds it until
+#: its standard input closes; says "timeout" if it never got it.
+CLOUD_WORKER = textwrap.dedent('''
+    import sys
+    from tracker_tests.common import host_locks
+    lock = host_locks.CloudLock(sys.argv[1])
+    if not lock.acquire(sys.argv[2] == 'exclusive', float(sys.argv[3])):
+        print('timeout', flush=True)
+        sys.exit(0)
+    print('held', flush=True)
+    sys.stdin.read()
+    lock.release(sys.argv[2] == 'exclusive')
+''')
+
+
+class CloudLockTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.lock_dir = self.useFixture(fixtures.TempDir()).path
+
+    def worker(self, mode, timeout=30):
+        worker = subprocess.Popen(
+            [sys.executable, '-c', CLOUD_WORKER, self.lock_dir, mode,
+             str(timeout)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(worker.wait, 10)
+        self.addCleanup(worker.stdin.close)
+        return worker
+
+    def wait_until_the_turnstile_is_held(self):
+        turnstile = process_lock.InterProcessLock(
+            os.path.join(self.lock_dir, 'tracker-cloud-turnstile'))
+        for _ in range(200):
+            if not turnstile.acquire(blocking=False):
+                return
+            turnstile.release()
+            time.sleep(0.05)
+        self.fail('the writer never took the turnstile')
+
+    def test_tests_share_it(self):
+        first, second = self.worker('shared'), self.worker('shared')
+        self.assertEqual('held\n', first.stdout.readline())
+        self.assertEqual('held\n', second.stdout.readline())
+
+    def test_an_exclusive_holder_waits_for_the_shared_ones(self):
+        reader = self.worker('shared')
+        self.assertEqual('held\n', reader.stdout.readline())
+        writer = self.worker('exclusive', timeout=1)
+        self.assertEqual('timeout\n', writer.stdout.readline())
+
+    def test_a_waiting_writer_stops_new_readers(self):
+        reader = self.worker('shared')
+        self.assertEqual('held\n', reader.stdout.readline())
+        writer = self.worker('exclusive')
+        self.wait_until_the_turnstile_is_held()
+        # A reader arriving while the writer waits must wait for it rather
+        # than overtake it.
+        late_reader = self.worker('shared', timeout=2)
+        self.assertEqual('timeout\n', late_reader.stdout.readline())
+        reader.stdin.close()
+        self.assertEqual('held\n', writer.stdout.readline())
+        after = self.worker('shared', timeout=1)
+        self.assertEqual('timeout\n', after.stdout.readline())
+        writer.stdin.close()
+        writer.wait(10)
+        self.assertEqual('held\n', self.worker('shared').stdout.readline())

@@ -160,8 +160,17 @@ class ServerWaitersTest(testtools.TestCase):
         error = self.assertRaises(
             lib_exc.TimeoutException, waiters.wait_for_server_status,
             reader, self.poller, self.server_id, 'VERIFY_RESIZE')
-        self.assertIn('did not reach VERIFY_RESIZE; last seen status '
-                      'VERIFY_RESIZE, task resize_finish', str(error))
+        self.assertIn('did not reach VERIFY_RESIZE (task None); last seen '
+                      'status VERIFY_RESIZE, task resize_finish', str(error))
+
+    def test_a_task_in_progress_can_be_awaited(self):
+        reader = self.reader(self.with_status('RESIZE', 'resize_prep'),
+                             self.with_status('RESIZE', 'resize_migrating'))
+        server = waiters.wait_for_server_status(
+            reader, self.poller, self.server_id, 'RESIZE',
+            task_state='resize_migrating')
+        self.assertEqual('resize_migrating', server.task_state)
+        self.assertEqual(2, len(reader.calls))
 
     def test_gone(self):
         reader = self.reader(self.with_status('ERROR', 'deleting'), None)
