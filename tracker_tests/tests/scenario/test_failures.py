@@ -16,16 +16,11 @@ the expected states are Nova's behaviour, seen on the local cloud.
 """
 
 import testtools
-from testtools import content
 
 from tempest import config
 from tempest.lib import decorators
-from tempest.lib import exceptions as lib_exc
 
-from tracker_tests.common import expectations
-from tracker_tests.common import messages
 from tracker_tests.tests import base
-from tracker_tests.tests import server_actions
 
 CONF = config.CONF
 
@@ -147,21 +142,6 @@ class InterruptedOperationTest(_FailureTest):
         self.delete_and_check_allocations(server.id, [])
         self.assert_no_usage_change()
 
-    @decorators.idempotent_id('163d49a7-acbf-40c1-8d5e-6f7a8b9cadb7')
-    def test_delete_while_resizing(self):
-        """Delete as soon as a resize started (before VERIFY_RESIZE):
-        neither the server nor the migration holds anything.
-        """
-        server = self.create_server()
-        self.admin_servers_client.resize_server(server.id,
-                                                self.resize_flavor['id'])
-        migration = self.wait_for_migration(
-            server.id, 'resize', server_actions.MIGRATION_STARTED)
-        self.delete_and_check_allocations(
-            server.id, self.compute_hosts(beside=server.host),
-            [migration.uuid])
-        self.assert_no_usage_change()
-
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
                       '[tracker-feature-enabled] service_control is False')
@@ -182,53 +162,3 @@ class DeleteWhileComputeStoppedTest(_FailureTest):
         self.assert_no_allocations(server.id)
         self.assert_usage_delta(host, {})
         self.assert_hypervisor_matches_placement(host)
-
-
-@testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
-                      '[tracker-feature-enabled] service_control is False')
-class ComputeKilledDuringColdMigrationTest(_FailureTest):
-
-    @decorators.idempotent_id('49607cda-dfe2-43f4-9a8b-9cadbecfd0ea')
-    def test_compute_killed_during_cold_migration(self):
-        """Kill the source compute (SIGKILL) as a cold migration starts and
-        start it again: what is left is reported, cleanup leaves nothing.
-
-        What Nova leaves depends on how far the move got, so this test
-        reports it (details 'findings' after the restart, 'leftovers' after
-        the delete) instead of expecting one state; it removes the
-        leftovers of its own server and migration from Placement and then
-        requires the cloud to be as it was.
-        """
-        host, target = self.pick_hosts(2)
-        server = self.create_server(host=host)
-        self.take_host(host)
-        self.admin_servers_client.migrate_server(server.id, host=target)
-        migration = self.wait_for_migration(
-            server.id, 'migration', server_actions.MIGRATION_STARTED)
-        self.kill_compute(host)
-        self.restore_compute(host)
-        result = self.audit_own()
-        self.addDetail('findings', content.text_content(
-            '\n'.join(messages.finding_line(f)
-                      for f in result.findings) or 'none'))
-        self.delete_server(server.id)
-        leftovers = []
-        for consumer in (server.id, migration.uuid):
-            try:
-                # Give Nova's own clean-up its time first.
-                self.consistency_poller.until(
-                    lambda: not expectations.consumer_allocations(
-                        self.reader, consumer), lambda: '')
-                continue
-            except lib_exc.TimeoutException:
-                held = expectations.consumer_allocations(self.reader,
-                                                         consumer)
-            if held:
-                leftovers.append('consumer %s still holds %s' % (
-                    consumer, held))
-                self.allocations_client.delete_allocations(consumer)
-        self.addDetail('leftovers', content.text_content(
-            '\n'.join(leftovers) or 'none'))
-        self.assert_no_allocations(server.id, migration.uuid)
-        self.assert_no_usage_change()
-        self.wait_until_consistent(hosts=self.compute_hosts(beside=host))
