@@ -121,15 +121,22 @@ class TrackerTestBase(server_actions.ServerActionsMixin,
         self.hold_cloud()
         self.record_baseline()
 
-    def create_flavor(self, ram, vcpus, disk, **kwargs):
-        """A private flavor for this test, deleted at cleanup."""
+    def create_flavor(self, ram, vcpus, disk, extra_specs=None, **kwargs):
+        """A private flavor for this test, deleted at cleanup.
+
+        ``extra_specs``: those of the flavor it stands in for, say, so
+        that it reaches the same hosts (a required trait).
+        """
         body = self.admin_flavors_client.create_flavor(
             name=data_utils.rand_name(prefix=CONF.resource_name_prefix,
                                       name=self.__class__.__name__),
             ram=ram, vcpus=vcpus,
             disk=disk, id=None, **kwargs)['flavor']
         self.addCleanup(self.admin_flavors_client.delete_flavor, body['id'])
-        body.setdefault('extra_specs', {})
+        if extra_specs:
+            self.admin_flavors_client.set_flavor_extra_spec(body['id'],
+                                                            **extra_specs)
+        body['extra_specs'] = dict(extra_specs or {})
         return body
 
 

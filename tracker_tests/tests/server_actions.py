@@ -24,6 +24,7 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from testtools import content
 
+from tracker_tests.audit import lookups
 from tracker_tests.audit import snapshot
 from tracker_tests.common import waiters
 
@@ -68,6 +69,20 @@ class ServerActionsMixin:
         """Delete and wait until Nova no longer shows the server."""
         self.admin_servers_client.delete_server(server_id)
         self.wait_until_gone(server_id)
+
+    def settled_or_gone(self, server_id):
+        """Wait until the server has no task left or is gone; returns
+        it, or None once gone.
+        """
+        def settled():
+            server = self.show_server(server_id)
+            if server is None:
+                return 'gone'
+            return server if lookups.server_is_settled(server) else None
+
+        result = self.poller.until(settled, lambda: (
+            'server %s is still busy' % server_id))
+        return None if result == 'gone' else result
 
     def wait_until_gone(self, server_id):
         """Wait until a delete sent earlier is done."""

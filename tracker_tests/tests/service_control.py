@@ -206,7 +206,7 @@ class ServiceControlMixin:
 
     # -- processes ------------------------------------------------------------
 
-    def _run_service_command(self, option, **values):
+    def _run_service_command(self, option, /, **values):
         template = getattr(CONF.tracker, option)
         if not template:
             raise self.skipException('[tracker] %s is not set' % option)
@@ -346,17 +346,20 @@ class ServiceControlMixin:
         A restart disturbs the host: the test must have taken it.
         """
         self._require_lock(host, 'reconfigures it')
-        self._run_service_command('compute_config_command', host=host,
-                                  option=option, value=value)
         self.addCleanup(self._restarted, 'compute_config_reset_command',
                         host)
-        waiters.wait_for_service_state(self.reader, self._service_poller(),
-                                       host, 'up')
+        self._restarted('compute_config_command', host, option=option,
+                        value=value)
 
-    def _restarted(self, option, host):
-        self._run_service_command(option, host=host)
+    def _restarted(self, template_option, host, **values):
+        """Run a command that restarts the compute of ``host``; wait for a
+        heartbeat of the new process, which comes once it updated its
+        resource provider.
+        """
+        before = self._last_heartbeat(host)
+        self._run_service_command(template_option, host=host, **values)
         waiters.wait_for_service_state(self.reader, self._service_poller(),
-                                       host, 'up')
+                                       host, 'up', after=before)
 
     def inject_placement_fault(self, method, path, status, count=1):
         """Placement answers the next ``count`` ``method`` requests whose

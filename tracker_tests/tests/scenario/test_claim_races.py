@@ -1,0 +1,151 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Claims that race for the same compute.
+
+Placement takes one claim at a time per provider and the compute's
+resource tracker one at a time per host (COMPUTE_RESOURCE_SEMAPHORE):
+however the requests interleave, a host never holds more than it has,
+the losers hold nothing, and the hypervisor figures end equal to
+Placement's. On the strict computes, where no periodic task would tidy up
+after a lost race.
+"""
+
+from concurrent import futures
+
+from tempest import config
+from tempest.lib import decorators
+from tempest.lib import exceptions as lib_exc
+from testtools import content
+
+from tracker_tests.audit import snapshot
+from tracker_tests.tests import base
+
+CONF = config.CONF
+
+#: Servers that fit on the filled host, and servers asking for it at once.
+ROOM = 2
+CONTENDERS = 3
+
+
+class ClaimRaceTest(base.StrictHostsTestBase):
+
+    def at_once(self, function, items):
+        """function(item) for every item at the same time; the results."""
+        with futures.ThreadPoolExecutor(len(items)) as pool:
+            return list(pool.map(function, items))
+
+    def flavor_filling(self, host, servers):
+        """A private flavor of which exactly ``servers`` fit in the disk
+        left on ``host`` (disk: no quota limits it, unlike memory).
+        """
+        provider = self.provider_of(host)
+        inventory = snapshot.read_inventories(self.reader,
+                                              provider)['DISK_GB']
+        used = sum(allocation.resources.get('DISK_GB', 0)
+                   for allocation in snapshot.read_provider_allocations(
+                       self.reader, provider).values())
+        room = inventory.capacity - used
+        disk = room // servers
+        # servers + 1 never fit: the last contender must lose.
+        self.assertGreater(disk * (servers + 1), room)
+        return self.create_flavor(
+            ram=self.strict_flavor['ram'], vcpus=1, disk=disk,
+            extra_specs=self.strict_flavor['extra_specs'])
+
+    @decorators.idempotent_id('6ebf9c8a-c1de-4f56-a7b8-9d0e1f2a3b10')
+    def test_boots_racing_for_the_last_room(self):
+        """Three boots at once onto a host with room for two: two end
+        ACTIVE there, one in ERROR holding nothing; the host's usage is
+        within its capacity and equal to its hypervisor figures; three
+        deletes at once bring it back to where it was.
+        """
+        host = self.source
+        flavor = self.flavor_filling(host, ROOM)
+        servers = self.at_once(
+            lambda _: self.create_server(flavor=flavor, host=host,
+                                         wait_until=None),
+            range(CONTENDERS))
+        ended = [self.wait_for_server(s.id, ('ACTIVE', 'ERROR'))
+                 for s in servers]
+        active = [s for s in ended if s.status == 'ACTIVE']
+        failed = [s for s in ended if s.status == 'ERROR']
+        self.assertEqual((ROOM, CONTENDERS - ROOM),
+                         (len(active), len(failed)))
+        for server in active:
+            self.assertEqual(host, server.host)
+            self.assert_allocations(server.id, {host: flavor})
+        self.assert_no_allocations(*[s.id for s in failed])
+        self.assert_usage_matches_flavors(host, *[flavor] * ROOM)
+        self.assert_findings(set())
+        self.assert_hypervisor_matches_placement(host)
+
+        self.at_once(self.delete_server, [s.id for s in ended])
+        self.assert_no_allocations(*[s.id for s in ended])
+        self.assert_no_usage_change(host)
+        self.assert_hypervisor_matches_placement(host)
+
+    @decorators.idempotent_id('7fc0ad9b-d2ef-4067-b8c9-0e1f2a3b4c11')
+    def test_claim_waits_for_a_slow_claim(self):
+        """A boot's claim sleeps inside update_provider_tree, holding the
+        compute's resource semaphore, while a second boot's claim arrives:
+        the second waits, both end ACTIVE, and the host holds both flavors
+        in Placement and in its hypervisor figures.
+        """
+        host = self.source
+        # The strict host runs no periodic update: only these boots call
+        # update_provider_tree there.
+        self.inject_fault(host, 'update_provider_tree', 'sleep', seconds=15)
+        first = self.boot(host=host, wait_until=None)
+        self.wait_for_server(first.id, 'BUILD',
+                             also=lambda s: s.host == host)
+        second = self.boot(host=host, wait_until=None)
+        first = self.wait_for_server(first.id, 'ACTIVE')
+        second = self.wait_for_server(second.id, 'ACTIVE')
+        self.wait_until_fault_taken(host)
+        for server in (first, second):
+            self.assert_allocations(server.id, {host: self.strict_flavor})
+        self.assert_usage_matches_flavors(host, self.strict_flavor,
+                                          self.strict_flavor)
+        self.assert_hypervisor_matches_placement(host)
+
+    @decorators.idempotent_id('80d1be0c-e3f0-4178-89da-1f2a3b4c5d12')
+    def test_resize_and_delete_at_once(self):
+        """A resize and a delete of the same server sent at once: the
+        server is gone, and nothing it or a migration of it held stays on
+        either host (a consumer Nova does not know counts against the
+        host's usage).
+        """
+        server = self.boot()
+        refused = []
+
+        def attempt(action):
+            try:
+                action()
+            except (lib_exc.Conflict, lib_exc.NotFound,
+                    lib_exc.ServerFault) as exc:
+                # The loser of the race is refused (409, 404) or, for a
+                # delete that meets the resize's task state, fails (500
+                # UnexpectedDeletingTaskStateError).
+                refused.append(exc)
+
+        self.at_once(attempt, [
+            lambda: self.admin_servers_client.resize_server(
+                server.id, self.strict_resize_flavor['id']),
+            lambda: self.admin_servers_client.delete_server(server.id)])
+        self.addDetail('refused', content.text_content(
+            '\n'.join(map(str, refused)) or 'none'))
+        # A delete that failed may still have gone through; one that
+        # lost is sent again once the resize is done.
+        if self.settled_or_gone(server.id) is not None:
+            self.delete_server(server.id)
+        self.assert_no_allocations(server.id)
+        self.assert_no_usage_change(self.source, self.dest)

@@ -1,0 +1,104 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""What a compute reserves for itself: Placement and os-hypervisors agree.
+
+Nova puts [DEFAULT] reserved_host_* in the provider's inventory as
+``reserved`` and counts them inside os-hypervisors' ``*_used``. Placement
+rounds reserved disk up to whole GiB, os-hypervisors truncates: the audit
+must stay silent when the two agree that way, and report when they do not.
+"""
+
+import math
+
+from tempest import config
+from tempest.lib import decorators
+
+from tracker_tests.audit import api
+from tracker_tests.audit import snapshot
+from tracker_tests.tests import base
+
+CONF = config.CONF
+
+
+class ReservedResourcesTest(base.StrictHostsTestBase):
+
+    def reserved(self, host):
+        """{resource class: reserved} of the host's inventory."""
+        return {rc: inventory.reserved for rc, inventory in
+                snapshot.read_inventories(
+                    self.reader, self.provider_of(host)).items()}
+
+    def hypervisor(self, host):
+        return next(h for h in snapshot.read_hypervisors(self.reader)
+                    if h.host == host)
+
+    @decorators.idempotent_id('91e2cf1d-f401-4289-9aeb-2a3b4c5d6e13')
+    def test_reserved_amounts_reach_both_sides(self):
+        """The strict computes reserve 1536 MB of disk and 2 CPUs: the
+        inventory reserves 2 GiB (rounded up) and 2 VCPU, os-hypervisors
+        counts 1 GiB (truncated) and 2 VCPU as used, and the audit finds
+        nothing, before and with a server on the host.
+        """
+        host = self.source
+        self.assertEqual({'DISK_GB': 2, 'VCPU': 2},
+                         {rc: n for rc, n in self.reserved(host).items()
+                          if rc in ('DISK_GB', 'VCPU')})
+        self.assert_findings(set())
+        server = self.boot(host=host)
+        self.assert_allocations(server.id, {host: self.strict_flavor})
+        self.assert_findings(set())
+        self.assert_hypervisor_matches_placement(host)
+
+    @decorators.idempotent_id('a2f3d02e-0512-439a-8bfc-3b4c5d6e7f14')
+    def test_changed_reserved_amounts_follow_a_restart(self):
+        """Reserve more memory and disk on a compute and restart it: its
+        inventory and hypervisor figures follow (disk rounded up in
+        Placement, truncated in os-hypervisors) and the audit stays silent.
+        """
+        if not CONF.tracker.compute_config_command:
+            raise self.skipException(
+                '[tracker] compute_config_command is not set')
+        host = self.source
+        self.set_compute_option(host, 'reserved_host_memory_mb', 2048)
+        self.set_compute_option(host, 'reserved_host_disk_mb', 2560)
+        reserved = self.reserved(host)
+        self.assertEqual((2048, math.ceil(2560 / 1024)),
+                         (reserved['MEMORY_MB'], reserved['DISK_GB']))
+        hypervisor = self.hypervisor(host)
+        used = snapshot.read_provider_allocations(
+            self.reader, self.provider_of(host))
+        self.assertEqual(
+            (2048 + sum(a.resources.get('MEMORY_MB', 0)
+                        for a in used.values()),
+             2560 // 1024 + sum(a.resources.get('DISK_GB', 0)
+                                for a in used.values())),
+            (hypervisor.memory_mb_used, hypervisor.local_gb_used))
+        self.assert_findings(set())
+
+    @decorators.idempotent_id('b304e13f-1623-44ab-9c0d-4c5d6e7f8015')
+    def test_reserved_amount_changed_behind_novas_back_is_reported(self):
+        """Placement's reserved memory of a compute set by hand to what
+        the compute does not reserve: the audit reports usage_mismatch on
+        that host (os-hypervisors still counts the compute's own reserve).
+        """
+        host = self.source
+        provider = self.provider_of(host)
+        body = api.get(self.reader, api.PROVIDER_INVENTORIES, uuid=provider)
+        memory = dict(body['inventories']['MEMORY_MB'])
+        memory['reserved'] += 1024
+        self.inventories_client.update_inventory(
+            provider, 'MEMORY_MB', resource_provider_generation=body[
+                'resource_provider_generation'], **memory)
+        # The compute sets it back when it next updates its provider, at
+        # the latest when it starts.
+        self.addCleanup(self.restart_compute, host)
+        self.assert_findings({('usage_mismatch', None, host)})
