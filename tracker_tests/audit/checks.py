@@ -126,11 +126,14 @@ def _heal_command(server_id, force=False):
 
 @finding_kind('orphan_allocation', ERROR)
 def check_orphan_allocation(snapshot, lk, kind):
-    """A consumer on a compute provider with no server or move behind it."""
+    """A consumer with no server or move behind it, on any provider.
+
+    Every provider is looked at, as nova-manage placement audit does:
+    compute node trees, sharing providers, providers of compute nodes that
+    no longer exist and any other tree. The explanation names the kind.
+    """
     findings = []
     for provider in sorted(snapshot.allocations):
-        if not lk.is_compute_provider(provider):
-            continue
         for consumer, allocation in sorted(
                 snapshot.allocations[provider].items()):
             if consumer in snapshot.servers:
@@ -139,7 +142,10 @@ def check_orphan_allocation(snapshot, lk, kind):
             if migration is not None:
                 if not lookups_mod.migration_in_progress(migration):
                     continue  # stale_migration_allocation
-                if lk.root_of(provider) in lk.roots_touched_by(migration):
+                if (lk.provider_kind(provider) ==
+                        lookups_mod.SHARING_PROVIDER or
+                        lk.root_of(provider) in lk.roots_touched_by(
+                            migration)):
                     continue
                 why = ('is %s migration %s of server %s (status %s), which '
                        'does not touch this provider'
@@ -155,7 +161,7 @@ def check_orphan_allocation(snapshot, lk, kind):
                 actual=dict(allocation.resources),
                 explanation='consumer %s holds %s on %s but %s' % (
                     consumer, _format_resources(allocation.resources),
-                    lk.provider_label(provider), why),
+                    lk.provider_description(provider), why),
                 remedy=remedy))
     return findings
 

@@ -20,6 +20,22 @@ are too busy for their hypervisor figures to be compared.
 import collections
 import datetime
 
+#: The trait of the root provider of every compute node.
+COMPUTE_NODE_TRAIT = 'COMPUTE_NODE'
+#: The trait of a provider that shares its inventory (shared storage's
+#: DISK_GB) with the compute nodes of its aggregates.
+SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE'
+
+#: What kind of provider an allocation sits on (provider_kind). Orphans are
+#: reported on all four: nova-manage placement audit looks at every
+#: provider too.
+COMPUTE_TREE = 'compute tree'
+SHARING_PROVIDER = 'sharing provider'
+LEFT_BY_COMPUTE_NODE = 'provider without compute node'
+OUTSIDE_COMPUTE_TREES = 'outside compute trees'
+PROVIDER_KINDS = (COMPUTE_TREE, SHARING_PROVIDER, LEFT_BY_COMPUTE_NODE,
+                  OUTSIDE_COMPUTE_TREES)
+
 #: Migration statuses after which Nova no longer needs the migration's
 #: allocations ('done' ends an evacuation, 'completed' a live migration or
 #: an evacuation whose source was cleaned up).
@@ -158,25 +174,63 @@ class Lookups:
         hypervisor = self.hypervisor_by_node.get(node)
         return hypervisor.id if hypervisor else None
 
-    def host_of_provider(self, provider_uuid):
-        """The compute host of a provider's tree.
+    def provider_kind(self, provider_uuid):
+        """Which of PROVIDER_KINDS the provider's tree is."""
+        root = self.root_of(provider_uuid)
+        if root in self.snapshot.hypervisors:
+            return COMPUTE_TREE
+        if (provider_uuid in self.snapshot.sharing_providers or
+                root in self.snapshot.sharing_providers):
+            return SHARING_PROVIDER
+        if root in self.snapshot.compute_node_providers:
+            return LEFT_BY_COMPUTE_NODE
+        return OUTSIDE_COMPUTE_TREES
 
-        For a tree without a hypervisor the root provider's name stands in:
-        Nova names compute node providers after the node, which is the
-        host name for every driver but ironic.
+    def host_of_provider(self, provider_uuid):
+        """The compute host of a provider's tree, or None outside them.
+
+        For a compute node provider without a hypervisor (COMPUTE_NODE
+        trait) the root provider's name stands in: Nova names compute node
+        providers after the node, which is the host name for every driver
+        but ironic. Sharing providers and other trees belong to no host.
         """
         root = self.root_of(provider_uuid)
         hypervisor = self.snapshot.hypervisors.get(root)
         if hypervisor is not None:
             return hypervisor.host
         provider = self.snapshot.providers.get(root)
-        return provider.name if provider else None
+        if provider is None or root not in self.compute_roots:
+            return None
+        return provider.name
 
     def provider_label(self, provider_uuid):
         provider = self.snapshot.providers.get(provider_uuid)
         if provider is None or provider.name == provider_uuid:
             return provider_uuid
         return '%s (%s)' % (provider.name, provider_uuid)
+
+    def provider_description(self, provider_uuid):
+        """The provider's label and what kind of provider it is.
+
+        An orphan's explanation says which kind it sits on: a compute
+        node's tree, a sharing provider, a provider left by a compute node
+        that no longer exists, or a provider outside every compute tree.
+        """
+        label = self.provider_label(provider_uuid)
+        kind = self.provider_kind(provider_uuid)
+        root = self.root_of(provider_uuid)
+        if kind == COMPUTE_TREE:
+            if root == provider_uuid:
+                return 'compute node %s' % label
+            return 'provider %s in the tree of compute node %s' % (
+                label, self.provider_label(root))
+        if kind == SHARING_PROVIDER:
+            return 'sharing provider %s (trait %s)' % (label, SHARING_TRAIT)
+        if kind == LEFT_BY_COMPUTE_NODE:
+            return ('provider %s, which has the %s trait but no compute node'
+                    ' (left by a deleted compute node)' % (
+                        label, COMPUTE_NODE_TRAIT))
+        return 'provider %s, outside every compute node\'s tree' % label
 
     # moves -------------------------------------------------------------------
 

@@ -24,9 +24,10 @@ import datetime
 import time
 
 from tracker_tests.audit import api
+from tracker_tests.audit import lookups
 from tracker_tests.audit import reader as reader_mod
 
-COMPUTE_NODE_TRAIT = 'COMPUTE_NODE'
+COMPUTE_NODE_TRAIT = lookups.COMPUTE_NODE_TRAIT
 
 
 def _frozen(values):
@@ -192,6 +193,10 @@ class Snapshot:
     scope: Scope
     providers: dict = dataclasses.field(default_factory=dict)
     compute_node_providers: frozenset = frozenset()
+    #: Providers with MISC_SHARES_VIA_AGGREGATE; only read when a consumer
+    #: that is no server sits outside the compute trees (it names the
+    #: provider's kind in the finding).
+    sharing_providers: frozenset = frozenset()
     inventories: dict = dataclasses.field(default_factory=dict)
     allocations: dict = dataclasses.field(default_factory=dict)
     whole_providers: frozenset = frozenset()
@@ -511,6 +516,27 @@ class _Collector:
                 self._add_nova_record(migration)
             self.migrations_complete = True
 
+    def read_sharing_providers(self):
+        """The sharing providers, when an orphan may sit outside compute trees.
+
+        Only a consumer that is no server, on a provider outside every
+        compute node's tree, needs the provider's kind named; a clean
+        cloud spends no request on it.
+        """
+        snapshot = self.snapshot
+        outside = {uuid for uuid in snapshot.allocations
+                   if snapshot.providers.get(uuid) is not None and
+                   snapshot.providers[uuid].root_provider_uuid
+                   not in snapshot.hypervisors}
+        if not any(consumer not in snapshot.servers
+                   for uuid in outside
+                   for consumer in snapshot.allocations[uuid]):
+            return
+        body = api.get(self.reader, api.RESOURCE_PROVIDERS,
+                       {'required': lookups.SHARING_TRAIT})
+        snapshot.sharing_providers = frozenset(
+            rp['uuid'] for rp in body['resource_providers'])
+
     def complete_consumer_allocations(self):
         """Read the allocations of every known server and scoped migration.
 
@@ -603,6 +629,7 @@ def collect(reader, scope=None, max_workers=8, progress=None,
         if not scope.everything:
             collector.resolve_unknown_consumers()
             collector.complete_consumer_allocations()
+        collector.read_sharing_providers()
     snapshot = collector.snapshot
     snapshot.seconds = time.monotonic() - started
     return snapshot
