@@ -66,6 +66,10 @@ MEANINGLESS_OPTIONS = (
     '--os-service-type', '--os-service-name', '--os-endpoint-override',
     '--os-api-version', '--os-compute-api-version',
     '--os-placement-api-version')
+#: keystoneauth session options that the audit's own GETs (transport.py)
+#: do not apply; refused rather than silently ignored.
+UNAPPLIED_SESSION_OPTIONS = ('--collect-timing', '--tls-ciphers',
+                             '--tls-min-version')
 #: Below this many providers a read is quick enough to need no progress.
 PROGRESS_MIN_PROVIDERS = 200
 #: Auth option names whose values must never reach the output.
@@ -132,6 +136,19 @@ class MeaninglessOption(argparse.Action):
                      'and microversion itself; use --os-compute-endpoint-'
                      'override or --os-placement-endpoint-override to point '
                      'at another endpoint' % option_string)
+
+
+class UnappliedOption(argparse.Action):
+    """Refuses a keystoneauth session option the audit's GETs ignore."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs['nargs'] = 0 if kwargs['option_strings'] == [
+            '--collect-timing'] else None
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error('%s: tracker-audit sends its requests itself and does '
+                     'not apply this keystoneauth option' % option_string)
 
 
 class Console:
@@ -228,8 +245,26 @@ class Audit(lister.Lister):
                  'redacted).')
         self.cloud_config.register_argparse_arguments(
             parser, self.argv, service_keys=list(SERVICES))
+        # Replaces keystoneauth's --timeout, which has no default.
+        parser.add_argument(
+            '--timeout', type=float, default=sdk_reader.DEFAULT_TIMEOUT,
+            metavar='SECONDS',
+            help='Seconds a request to Keystone, Nova or Placement may take '
+                 'before it counts as failed (default: %g).'
+                 % sdk_reader.DEFAULT_TIMEOUT)
+        parser.add_argument(
+            '--retries', type=int, default=sdk_reader.DEFAULT_RETRIES,
+            metavar='N',
+            help='Send a GET again up to N times when the connection fails, '
+                 'times out or the service answers 5xx, waiting %g s, then '
+                 'twice as long each time (default: %d). A read that still '
+                 'fails ends the run with exit 1.'
+                 % (sdk_reader.RETRY_BACKOFF, sdk_reader.DEFAULT_RETRIES))
         for option in MEANINGLESS_OPTIONS:
             parser.add_argument(option, action=MeaninglessOption,
+                                help=argparse.SUPPRESS)
+        for option in UNAPPLIED_SESSION_OPTIONS:
+            parser.add_argument(option, action=UnappliedOption,
                                 help=argparse.SUPPRESS)
         return parser
 
@@ -237,8 +272,7 @@ class Audit(lister.Lister):
 
     def take_action(self, parsed_args):
         scope, kinds, ignored, baseline = self.validated(parsed_args)
-        connection = self.connect(parsed_args)
-        sdk = sdk_reader.SdkReader(connection)
+        sdk = self.connect(parsed_args)
         progress = (_progress_printer(self.app.stderr)
                     if self.app.stderr.isatty() else None)
         result = settle_mod.audit(sdk, scope=scope, kinds=kinds,
@@ -285,6 +319,12 @@ class Audit(lister.Lister):
         if args.workers < 1:
             raise UsageError('--workers: must be 1 or more, not %s'
                              % args.workers)
+        if not args.timeout > 0:
+            raise UsageError('--timeout: must be more than 0, not %s'
+                             % args.timeout)
+        if args.retries < 0:
+            raise UsageError('--retries: must be 0 or more, not %s'
+                             % args.retries)
         self.validate_columns(args)
         hosts = None
         if args.hosts:
@@ -316,7 +356,7 @@ class Audit(lister.Lister):
             raise UsageError('-c/--column: %s' % exc)
 
     def connect(self, args):
-        """An authenticated Connection."""
+        """An SdkReader over an authenticated Connection."""
         try:
             region = self.cloud_config.get_one(argparse=args)
         except sdk_exceptions.ConfigException as exc:
@@ -327,10 +367,12 @@ class Audit(lister.Lister):
             if any(word in key for word in SECRET_AUTH_KEYS):
                 self.redactor.add(value)
         connection = openstack.connection.Connection(config=region)
+        sdk = sdk_reader.SdkReader(connection, timeout=args.timeout,
+                                   retries=args.retries)
         # Authenticate now so an unreachable or refusing Keystone is
         # reported as such, and so the token is known to the redactor.
-        self.redactor.add(connection.session.get_token())
-        return connection
+        self.redactor.add(sdk.authenticate())
+        return sdk
 
     def exit_code(self, args):
         if self.report.failing(args.fail_on):

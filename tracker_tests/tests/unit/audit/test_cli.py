@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import fixtures
 import testtools
@@ -26,6 +27,7 @@ import testtools
 from tracker_tests.audit import checks
 from tracker_tests.audit import cli
 from tracker_tests.audit import report
+from tracker_tests.audit import sdk_reader
 from tracker_tests.tests.unit.audit import fake_cloud
 from tracker_tests.tests.unit.audit import fakes
 
@@ -289,6 +291,136 @@ class TestCloudErrors(CliTestCase):
         self.assertEqual(1, self.run_cli('--settle', '0', '--debug'))
         self.assertIn('authentication failed', self.one_error_line())
         self.assertNotIn('wrong-secret-123', self.stderr.getvalue())
+
+
+class TestNeverHang(CliTestCase):
+    """Timeouts and retries against a cloud that freezes, drops or fails."""
+
+    fixture_name = 'orphan_planted'
+    TIMEOUT = 0.5
+
+    def audit(self, *args, retries=1):
+        started = time.monotonic()
+        code = self.run_cli('--os-cloud', 'fake', '--settle', '0',
+                            '--timeout', str(self.TIMEOUT), '--retries',
+                            str(retries), *args)
+        return code, time.monotonic() - started
+
+    def bound(self, retries=1):
+        # timeout x (retries + 1) plus the backoff, and a second for the
+        # in-process start (parser, openstacksdk's configuration).
+        return (self.TIMEOUT * (retries + 1) +
+                sdk_reader.total_backoff(retries) + 1.5)
+
+    def test_frozen_placement_ends_the_run_naming_service_and_path(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement /resource_providers', fake_cloud.FREEZE)
+        code, seconds = self.audit()
+        self.assertEqual(1, code)
+        line = self.one_error_line()
+        self.assertIn('placement service unreachable: GET '
+                      '/resource_providers', line)
+        self.assertIn('no answer within 0.5 s (2 attempts)', line)
+        self.assertLess(seconds, self.bound())
+        self.assertEqual('', self.stdout.getvalue())
+
+    def test_frozen_placement_endpoint_fails_at_discovery(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement', fake_cloud.FREEZE)
+        code, seconds = self.audit()
+        self.assertEqual(1, code)
+        self.assertIn('placement service unreachable', self.one_error_line())
+        self.assertLess(seconds, self.bound())
+
+    def test_frozen_nova_list_ends_the_run(self):
+        cloud = self.start_cloud()
+        cloud.fail('compute /v2.1/servers/detail', fake_cloud.FREEZE)
+        code, seconds = self.audit(retries=0)
+        self.assertEqual(1, code)
+        self.assertIn('compute service unreachable: GET /servers/detail',
+                      self.one_error_line())
+        self.assertLess(seconds, self.bound(retries=0))
+
+    def test_frozen_keystone_ends_the_run_naming_identity(self):
+        cloud = self.start_cloud()
+        cloud.fail('identity', fake_cloud.FREEZE)
+        code, seconds = self.audit()
+        self.assertEqual(1, code)
+        line = self.one_error_line()
+        self.assertIn('identity service unreachable', line)
+        self.assertIn('(2 attempts)', line)
+        self.assertLess(seconds, self.bound())
+
+    def test_5xx_and_dropped_connections_are_retried(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement /resource_providers/', 503, times=2)
+        cloud.fail('compute /v2.1/os-hypervisors', fake_cloud.DROP, times=1)
+        cloud.fail('placement /resource_providers?required', 500, times=1)
+        code, _ = self.audit('--kind', 'orphan_allocation', '-f', 'json',
+                             retries=2)
+        self.assertEqual(3, code, self.stderr.getvalue())
+        document = json.loads(self.stdout.getvalue())
+        self.assertEqual([self.recording['notes']['orphan']],
+                         [f['consumer'] for f in document['findings']])
+        # Each failed attempt was a request too.
+        gets = [path for method, path, _ in cloud.requests
+                if method == 'GET' and not path.rstrip('/').endswith(
+                    ('/placement', '/compute', '/identity/v3'))]
+        self.assertEqual(len(gets), document['summary']['requests'])
+
+    def test_a_4xx_answer_is_not_retried(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement /resource_providers?required', 403)
+        code, _ = self.audit(retries=2)
+        self.assertEqual(1, code)
+        line = self.one_error_line()
+        self.assertIn('placement: GET /resource_providers?required='
+                      'COMPUTE_NODE failed with HTTP 403', line)
+        self.assertNotIn('attempts', line)
+        self.assertEqual(1, len([
+            path for _, path, _ in cloud.requests
+            if path.endswith('required=COMPUTE_NODE')]))
+
+    def test_a_partly_read_cloud_is_never_reported_clean(self):
+        for output_format in ('table', 'json', 'html', 'value', 'yaml',
+                              'csv', 'prometheus'):
+            self.stdout.truncate(0)
+            self.stdout.seek(0)
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            cloud = self.start_cloud()
+            cloud.fail('placement /resource_providers/', 503)
+            code, _ = self.audit('-f', output_format, retries=0)
+            self.assertEqual(1, code, output_format)
+            self.assertIn('placement service unreachable: GET '
+                          '/resource_providers/', self.one_error_line())
+            printed = self.stdout.getvalue()
+            self.assertNotIn('No findings', printed)
+            self.assertNotIn('orphan', printed)
+            if output_format == 'prometheus':
+                self.assertIn('tracker_audit_success 0.0', printed)
+                self.assertNotIn('tracker_audit_findings', printed)
+                self.assertNotIn('tracker_audit_new_findings', printed)
+            else:
+                self.assertEqual('', printed, output_format)
+
+    def test_timeout_and_retries_must_make_sense(self):
+        for args, flag in ((('--timeout', '0'), '--timeout'),
+                           (('--timeout', '-3'), '--timeout'),
+                           (('--retries', '-1'), '--retries')):
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli(*args))
+            self.assertIn(flag, self.one_error_line())
+
+    def test_session_options_the_audit_cannot_apply_are_refused(self):
+        for option in cli.UNAPPLIED_SESSION_OPTIONS:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            args = (option,) if option == '--collect-timing' else (
+                option, 'x')
+            self.assertEqual(2, self.run_cli(*args))
+            self.assertIn(option, self.one_error_line())
 
 
 class TestOutputHelpers(testtools.TestCase):
