@@ -274,6 +274,35 @@ SERVER = Read(
     lambda: _needing(_body(_tempest_schema(
         servers_client.ServersClient, SERVERS_MICROVERSION).get_server),
         'server', _SERVER_FIELDS, fallback=_DOWN_CELL_SERVER))
+#: A deleted server as the admin's deleted=true listing shows it. Only what
+#: the audit reads is required: tempest's schema describes live servers,
+#: and a deleted server's record has lost parts (its network cache, its
+#: flavor's extra record) that it requires.
+_DELETED_SERVERS = {
+    'type': 'object',
+    'required': ['servers'],
+    'properties': {
+        'servers': {'type': 'array', 'items': {
+            'type': 'object',
+            'required': ['id', 'status', 'updated'],
+            'properties': {
+                'id': {'type': 'string', 'format': 'uuid'},
+                'status': {'type': 'string'},
+                'name': {'type': ['string', 'null']},
+                'updated': {'type': 'string'},
+                'tenant_id': {'type': 'string'},
+                'OS-SRV-USG:terminated_at': {'type': ['string', 'null']},
+                'OS-EXT-SRV-ATTR:host': {'type': ['string', 'null']},
+                'OS-EXT-SRV-ATTR:hypervisor_hostname': {
+                    'type': ['string', 'null']},
+            }}},
+        'servers_links': _LINKS,
+    },
+}
+
+DELETED_SERVERS = Read(
+    'deleted servers', 'compute', '/servers/detail', SERVERS_MICROVERSION,
+    lambda: _DELETED_SERVERS, list_key='servers')
 MIGRATIONS = Read(
     'migrations', 'compute', '/os-migrations', MIGRATIONS_MICROVERSION,
     lambda: _needing(_body(_tempest_schema(

@@ -57,6 +57,48 @@ REMOVED_VM_STATES = frozenset({'deleted', 'shelved_offloaded'})
 #: update_resources_interval, 60 s by default), not when a move ends.
 RUNNING_VMS_LAG = datetime.timedelta(seconds=120)
 
+# -- what one read can conclude ---------------------------------------------
+# Placement is read before Nova, and Nova records every live consumer
+# before Placement sees its claim (a build its BuildRequest, a move its
+# migration), so a consumer Nova does not know was no server or move of
+# Nova's when Placement was read. Most other doubts are dated: a record
+# saved shortly before the read began (Snapshot.reference_time) may not be
+# reflected yet on the other side. A finding in doubt is re-read (only
+# what it touches) after --settle; the others are confirmed by one read.
+
+#: Nova frees a deleted server's allocations right after it marks the
+#: instance deleted (the compute's _complete_deletion, or the API's local
+#: delete when the compute is down): within seconds. Until this long after
+#: the deletion an allocation still held is clean-up in flight, not a
+#: finding; later it is a leak, and the finding says when the server went.
+DELETE_CLEANUP_GRACE = datetime.timedelta(seconds=60)
+
+#: How far back deleted servers are listed (changes-since). A leak of a
+#: server deleted earlier reads as a consumer Nova does not know.
+DELETED_SERVERS_LOOKBACK = datetime.timedelta(days=1)
+
+#: After Nova saves a server or migration record, what the change does to
+#: the allocations follows within the same operation (the claim of a
+#: build, the source freed on confirm, a revert moving them back), in
+#: seconds; a minute also covers clock skew between the hosts that write
+#: the records and the heartbeats.
+RECORD_CHANGE_LAG = datetime.timedelta(seconds=60)
+
+#: Hypervisor figures follow a change at the resource tracker's next
+#: periodic run ([DEFAULT] update_resources_interval, 60 s).
+HYPERVISOR_LAG = RUNNING_VMS_LAG
+
+#: Kinds re-read whenever found: their evidence is not dated, and the
+#: re-read is a few requests.
+PROVIDER_LIST_RACE = (
+    'the provider list and the hypervisors are read at the same time, and '
+    'a compute node\'s record and its provider come and go a moment apart')
+INVENTORY_RACE = (
+    'a provider\'s inventory and its allocations are two reads, and a '
+    'compute rewrites its inventory on its own')
+FORCED_DOWN_RACE = (
+    'a service is forced down for a moment during a host evacuation')
+
 
 def migration_in_progress(migration):
     return migration.status not in TERMINAL_MIGRATION_STATUSES
@@ -103,6 +145,11 @@ class Lookups:
                 self.servers_by_node[server.node].append(server)
         self.busy_nodes = self._busy_nodes()
         self.recently_moved_nodes = self._recently_moved_nodes()
+        self.reference = snapshot.reference_time
+        self.recent_deletions = sorted(
+            (server for server in snapshot.deleted_servers.values()
+             if self.deletion_in_flight(server.id)),
+            key=lambda server: server.id)
         scope = snapshot.scope
         self.reported_consumers = set(scope.named_consumers) | {
             m.uuid for m in snapshot.migrations.values()
@@ -269,6 +316,27 @@ class Lookups:
                 if s.host == hypervisor.host and
                 s.vm_state not in REMOVED_VM_STATES]
 
+    # time --------------------------------------------------------------------
+
+    def deletion_in_flight(self, consumer):
+        """A server Nova deleted less than DELETE_CLEANUP_GRACE ago."""
+        server = self.snapshot.deleted_servers.get(consumer)
+        if server is None:
+            return False
+        return (self.reference is None or server.deleted_at is None or
+                server.deleted_at >= self.reference - DELETE_CLEANUP_GRACE)
+
+    def changed_recently(self, when, lag, what):
+        """Why a record saved at ``when`` is in doubt, or None."""
+        if self.reference is None:
+            return 'no compute service heartbeat dates the read'
+        if when is None:
+            return '%s has no update time' % what
+        if when >= self.reference - lag:
+            return '%s changed %d s before the read began' % (
+                what, (self.reference - when).total_seconds())
+        return None
+
     # scope -------------------------------------------------------------------
 
     def reports(self, finding):
@@ -278,9 +346,103 @@ class Lookups:
             return True
         if scope.hosts and finding.host in scope.hosts:
             return True
+        if scope.provider_ids and finding.provider and (
+                finding.provider in scope.provider_ids or
+                self.root_of(finding.provider) in scope.provider_ids):
+            return True
         return finding.consumer in self.reported_consumers
 
     def host_fully_read(self, host):
         """Every server of ``host`` was listed, so counts can be compared."""
         scope = self.snapshot.scope
         return scope.everything or host in (scope.hosts or ())
+
+
+# -- doubt rules: (lookups, finding) -> why one read cannot confirm, or None
+
+def always(reason):
+    """A rule for kinds that are re-read whenever found."""
+    def rule(lk, finding):
+        return reason
+    return rule
+
+
+def orphan_doubt(lk, finding):
+    migration = lk.snapshot.migrations.get(finding.consumer)
+    if migration is not None:
+        return lk.changed_recently(migration.updated_at, RECORD_CHANGE_LAG,
+                                   'migration %s' % migration.uuid)
+    if finding.consumer in lk.snapshot.deleted_servers:
+        return None  # deleted before the grace: a leak
+    if lk.reference is None:
+        return 'no compute service heartbeat dates the read'
+    if lk.recent_deletions:
+        # Nova deletes a server's migration records with it, so this
+        # consumer may be the migration of a server whose clean-up is
+        # still in flight.
+        return ('server %s was deleted %d s before the read began; its '
+                'migrations went with it' % (
+                    lk.recent_deletions[0].id,
+                    (lk.reference - lk.recent_deletions[0].deleted_at
+                     ).total_seconds()
+                    if lk.recent_deletions[0].deleted_at else 0))
+    return None
+
+
+def _server_and_moves_doubt(lk, server_id, lag):
+    server = lk.snapshot.servers.get(server_id)
+    if server is None:
+        return 'server %s was not read' % server_id
+    reason = lk.changed_recently(server.updated, lag, 'server %s'
+                                 % server_id)
+    for migration in lk.migrations_by_instance.get(server_id, ()):
+        reason = reason or lk.changed_recently(
+            migration.updated_at, lag, 'migration %s' % migration.uuid)
+    return reason
+
+
+def server_doubt(lk, finding):
+    return _server_and_moves_doubt(lk, finding.consumer, RECORD_CHANGE_LAG)
+
+
+def wrong_provider_doubt(lk, finding):
+    reason = server_doubt(lk, finding)
+    if reason:
+        return reason
+    root = lk.root_of(finding.provider)
+    for migration in lk.migrations_by_instance.get(finding.consumer, ()):
+        if (migration.migration_type == 'evacuation' and
+                lk.node_root(migration.source_node) == root):
+            return ('the source of evacuation %s frees it when its compute '
+                    'starts, which may be now' % migration.uuid)
+    return None
+
+
+def stale_migration_doubt(lk, finding):
+    migration = lk.snapshot.migrations.get(finding.consumer)
+    if migration is None:
+        return 'migration %s was not read' % finding.consumer
+    return (lk.changed_recently(migration.updated_at, RECORD_CHANGE_LAG,
+                                'migration %s' % migration.uuid) or
+            _server_and_moves_doubt(lk, migration.instance_uuid,
+                                    RECORD_CHANGE_LAG))
+
+
+def hypervisor_doubt(lk, finding):
+    hypervisor = lk.snapshot.hypervisors.get(finding.provider)
+    if hypervisor is None:
+        return 'hypervisor %s was not read' % finding.provider
+    node = hypervisor.hypervisor_hostname
+    for server in lk.servers_by_node.get(node, ()):
+        reason = lk.changed_recently(server.updated, HYPERVISOR_LAG,
+                                     'server %s' % server.id)
+        if reason:
+            return reason
+    for migration in lk.snapshot.migrations.values():
+        if node in (migration.source_node, migration.dest_node):
+            reason = lk.changed_recently(
+                migration.updated_at, HYPERVISOR_LAG,
+                'migration %s' % migration.uuid)
+            if reason:
+                return reason
+    return None

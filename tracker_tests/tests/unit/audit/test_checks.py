@@ -256,6 +256,90 @@ class TestOrphansOnEveryProvider(testtools.TestCase):
             f.provider for f in run(self.reader, kinds=['orphan_allocation'])])
 
 
+class TestOneReadIsConclusive(testtools.TestCase):
+    """Which findings one read confirms (lookups.py's doubt rules).
+
+    Derived from recordings: deleted servers are added to the deleted
+    servers' listing, and records' times are moved.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.reader = fakes.FixtureReader('orphan_planted')
+        self.orphan = self.reader.notes['orphan']
+        self.reference = max(
+            snapshot.parse_time(s['updated_at']) for s in self.reader.body(
+                'compute', '/os-services?binary=nova-compute')['services'])
+
+    def delete_server(self, server_id, seconds_ago):
+        key = [k for k in self.reader.responses if 'deleted=true' in k][0]
+        when = (self.reference - datetime.timedelta(
+            seconds=seconds_ago)).isoformat()
+        self.reader.responses[key]['body']['servers'].append({
+            'id': server_id, 'name': 'deleted-one', 'status': 'DELETED',
+            'updated': when + 'Z', 'OS-SRV-USG:terminated_at': when,
+            'tenant_id': 'p1', 'OS-EXT-SRV-ATTR:host': 'compute1'})
+
+    def examine(self, kinds=('orphan_allocation',)):
+        findings, doubts = checks.examine(snapshot.collect(self.reader),
+                                          kinds)
+        return {f.consumer: f for f in findings}, doubts
+
+    def test_a_consumer_nova_never_knew_is_a_confirmed_orphan(self):
+        findings, doubts = self.examine()
+        self.assertEqual([self.orphan], list(findings))
+        self.assertEqual({}, doubts)
+
+    def test_a_server_deleted_earlier_is_a_leak_saying_when(self):
+        self.delete_server(self.orphan, 600)
+        findings, doubts = self.examine()
+        self.assertIn('is server %s (deleted-one), which Nova deleted at '
+                      '2026-11-21 12:37:08 UTC, 10 min before the read'
+                      % self.orphan, findings[self.orphan].explanation)
+        self.assertEqual({}, doubts)
+
+    def test_a_server_deleted_moments_ago_is_clean_up_in_flight(self):
+        self.delete_server(self.orphan, 20)
+        findings, _ = self.examine()
+        self.assertEqual({}, findings)
+
+    def test_an_unknown_consumer_is_in_doubt_after_a_recent_deletion(self):
+        # Nova deleted that server's migrations with it: the consumer may
+        # be one of them, freed any moment now.
+        self.delete_server('7d2f5a8e-1c3b-4e6a-9f0d-2b4c6e8a0c1e', 20)
+        findings, doubts = self.examine()
+        self.assertEqual([self.orphan], list(findings))
+        self.assertIn('was deleted 20 s before the read began',
+                      doubts[findings[self.orphan].key])
+
+    def test_a_server_changed_before_the_read_is_conclusive(self):
+        reader = fakes.FixtureReader('missing_allocation')
+        server_id = reader.notes['server']
+        findings, doubts = checks.examine(snapshot.collect(reader),
+                                          ['missing_allocation'])
+        self.assertIn('server %s changed' % server_id,
+                      doubts[findings[0].key])
+        reader = fakes.FixtureReader('missing_allocation')
+        for body in (reader.body('compute', path) for path in (
+                '/servers/detail?all_tenants=1',)):
+            for server in body['servers']:
+                if server['id'] == server_id:
+                    server['updated'] = '2026-11-21T10:00:00Z'
+        findings, doubts = checks.examine(snapshot.collect(reader),
+                                          ['missing_allocation'])
+        self.assertEqual([server_id], [f.consumer for f in findings])
+        self.assertEqual({}, doubts)
+
+    def test_provider_list_races_are_always_re_read(self):
+        hypervisors = self.reader.body('compute', '/os-hypervisors/detail')
+        hypervisors['hypervisors'].remove(
+            fakes.hypervisor_named(self.reader, 'compute3'))
+        findings, doubts = checks.examine(
+            snapshot.collect(self.reader), ['provider_without_compute_node'])
+        self.assertEqual(lookups.PROVIDER_LIST_RACE,
+                         doubts[findings[0].key])
+
+
 class TestDerivedFindings(testtools.TestCase):
     """States made by editing one field of a clean recording."""
 
