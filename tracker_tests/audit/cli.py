@@ -38,7 +38,6 @@ from keystoneauth1 import exceptions as ks_exceptions
 import openstack
 from openstack import config as sdk_config
 from openstack import exceptions as sdk_exceptions
-import pbr.version
 import stevedore
 
 from tracker_tests.audit import acknowledge
@@ -160,6 +159,7 @@ class Console:
 
 
 def version():
+    import pbr.version  # only --version needs it; it is slow to import
     return pbr.version.VersionInfo(DISTRIBUTION).version_string()
 
 
@@ -181,6 +181,11 @@ class Audit(lister.Lister):
         self.redactor = RedactingFilter()
         self.report = None
         super().__init__(app, None)
+
+    def get_epilog(self):
+        # cliff's would look up which distribution provides the command,
+        # scanning every installed package: a second at each start.
+        return self._epilog
 
     @property
     def formatter_namespace(self):

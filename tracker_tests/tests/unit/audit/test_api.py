@@ -17,6 +17,7 @@ remove, rename or retype the one field that the test is about.
 """
 
 import copy
+import importlib
 
 import testtools
 
@@ -31,6 +32,8 @@ READS_BY_PREFIX = (
     ('placement /allocations/', api.CONSUMER_ALLOCATIONS),
     ('compute /os-hypervisors/detail', api.HYPERVISORS),
     ('compute /os-services', api.COMPUTE_SERVICES),
+    ('compute /servers/detail?all_tenants=1&changes-since',
+     api.DELETED_SERVERS),
     ('compute /servers/detail', api.SERVERS),
     ('compute /servers/', api.SERVER),
     ('compute /os-migrations', api.MIGRATIONS),
@@ -64,6 +67,17 @@ class TestRecordedPayloadsAreValid(testtools.TestCase):
         self.assertEqual({r.name for _, r in READS_BY_PREFIX} | {
             api.PROVIDER_INVENTORIES.name, api.PROVIDER_ALLOCATIONS.name},
             checked)
+
+
+class TestTempestSchemas(testtools.TestCase):
+
+    def test_each_read_uses_the_schema_tempests_client_picks(self):
+        for name, (client, microversion, module) in (
+                api.TEMPEST_SCHEMAS.items()):
+            path, _, class_name = client.rpartition('.')
+            client_class = getattr(importlib.import_module(path), class_name)
+            self.assertEqual(module, api._tempest_schema(
+                client_class, microversion).__name__, name)
 
 
 class TestInvalidPayloads(testtools.TestCase):

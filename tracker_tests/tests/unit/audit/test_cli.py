@@ -152,9 +152,12 @@ class TestFindings(CliTestCase):
             '--os-cloud', 'fake', '--settle', '0.3', '--settle-interval',
             '0.1', '--kind', 'usage_mismatch', '--format', 'json'))
         document = json.loads(self.stdout.getvalue())
-        self.assertEqual(4, document['summary']['reads'])
+        # A wait is never shorter than the last read: how many reads fit
+        # depends on this machine's speed.
+        reads = document['summary']['reads']
+        self.assertGreaterEqual(reads, 2)
         self.assertEqual(3, document['summary']['counts']['usage_mismatch'])
-        self.assertEqual(4, len([
+        self.assertEqual(reads, len([
             path for _, path, _ in cloud.requests
             if path.endswith('/os-hypervisors/detail')]))
         self.assertEqual(1, len([
