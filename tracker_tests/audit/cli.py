@@ -32,6 +32,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 
 from cliff import lister
 from keystoneauth1 import exceptions as ks_exceptions
@@ -214,6 +215,16 @@ class Audit(lister.Lister):
             '--host', action='append', dest='hosts', metavar='HOST',
             help='Audit only this compute host (repeatable).')
         parser.add_argument(
+            '--server', action='append', dest='servers', metavar='UUID',
+            help='Audit only this server (repeatable): its allocations '
+                 'wherever they are, its migrations; also a consumer that '
+                 'Nova no longer knows.')
+        parser.add_argument(
+            '--provider', action='append', dest='providers', metavar='UUID',
+            help='Audit only this resource provider (repeatable), with its '
+                 'tree when it is a root: the consumers found there and '
+                 'the servers among them.')
+        parser.add_argument(
             '--kind', action='append', dest='kinds', metavar='KIND',
             help='Report only this finding kind (repeatable).')
         parser.add_argument(
@@ -285,6 +296,7 @@ class Audit(lister.Lister):
                                   interval=parsed_args.settle_interval,
                                   max_workers=parsed_args.workers,
                                   progress=progress)
+        self.check_servers(scope, result.snapshot)
         figures = None
         if (parsed_args.formatter == 'html' and
                 not result.snapshot.inventories_read):
@@ -337,6 +349,8 @@ class Audit(lister.Lister):
             if empty:
                 raise UsageError('--host: empty host name')
             hosts = frozenset(h.strip() for h in args.hosts)
+        server_ids = _uuids('--server', args.servers)
+        provider_ids = _uuids('--provider', args.providers)
         if args.output and os.path.isdir(args.output):
             raise UsageError('--output %s: is a directory' % args.output)
         try:
@@ -345,7 +359,19 @@ class Audit(lister.Lister):
                         if args.baseline else frozenset())
         except acknowledge.BadAcknowledgement as exc:
             raise UsageError(str(exc))
-        return snapshot.Scope(hosts=hosts), kinds, ignored, baseline
+        return snapshot.Scope(hosts=hosts, server_ids=server_ids,
+                              provider_ids=provider_ids), kinds, ignored, (
+                                  baseline)
+
+    def check_servers(self, scope, read):
+        """--server names that neither Nova nor Placement knows."""
+        known = (set(read.servers) | set(read.deleted_servers) |
+                 read.consumers())
+        unknown = sorted(set(scope.server_ids or ()) - known)
+        if unknown:
+            raise UsageError(
+                '--server: no server, recently deleted server or consumer '
+                '%s' % ', '.join(unknown))
 
     def validate_columns(self, args):
         """-c before anything is read: a typo must not cost an audit."""
@@ -383,6 +409,19 @@ class Audit(lister.Lister):
         if self.report.failing(args.fail_on):
             return EXIT_FINDINGS
         return EXIT_CLEAN
+
+
+def _uuids(flag, values):
+    """The UUIDs given with ``flag``, lower case, or None."""
+    if not values:
+        return None
+    uuids = set()
+    for value in values:
+        try:
+            uuids.add(str(uuid.UUID(value.strip())))
+        except ValueError:
+            raise UsageError('%s: %r is not a UUID' % (flag, value))
+    return frozenset(uuids)
 
 
 def _formatter_failed(manager, entrypoint, exception):
@@ -452,10 +491,10 @@ def _audit(command, args):
     """Run the command; raise UsageError or Failure."""
     try:
         command.run(args)
-    except (UsageError, snapshot.UnknownHosts) as exc:
-        if isinstance(exc, snapshot.UnknownHosts):
-            raise UsageError('--host: %s' % exc)
-        raise
+    except snapshot.UnknownHosts as exc:
+        raise UsageError('--host: %s' % exc)
+    except snapshot.UnknownProviders as exc:
+        raise UsageError('--provider: %s' % exc)
     except reader.ReaderError as exc:
         raise Failure(exc, getattr(exc, 'service_type', None))
     except ks_exceptions.Unauthorized as exc:

@@ -443,6 +443,77 @@ class TestNeverHang(CliTestCase):
             self.assertIn(option, self.one_error_line())
 
 
+class TestServerAndProviderScopes(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def audit(self, *args):
+        return self.run_cli('--os-cloud', 'fake', '--settle', '0', '-f',
+                            'json', *args)
+
+    def findings(self):
+        return [(f['kind'], f['consumer']) for f in json.loads(
+            self.stdout.getvalue())['findings']]
+
+    def test_server_scope_of_a_consumer_nova_no_longer_knows(self):
+        self.start_cloud()
+        orphan = self.recording['notes']['orphan']
+        self.assertEqual(3, self.audit('--server', orphan.upper()))
+        self.assertEqual([('orphan_allocation', orphan)], self.findings())
+
+    def test_provider_scope_reads_that_provider_only(self):
+        # Derived: GET /servers/{id} of the servers on compute1, answered
+        # with their entries of the recorded list.
+        listed = self.recording['responses'][
+            'compute /servers/detail?all_tenants=1']['body']['servers']
+        for server in listed:
+            self.recording['responses']['compute /servers/%s' % server[
+                'id']] = {'status': 200, 'body': {'server': server}}
+        cloud = self.start_cloud()
+        provider = self.recording['notes']['provider']
+        self.assertEqual(3, self.audit('--provider', provider, '--kind',
+                                       'orphan_allocation'))
+        self.assertEqual([('orphan_allocation',
+                           self.recording['notes']['orphan'])],
+                         self.findings())
+        read = {path.split('/')[3] for _, path, _ in cloud.requests
+                if '/placement/resource_providers/' in path}
+        self.assertEqual({provider}, read)
+
+    def test_unknown_provider_exits_2_naming_it(self):
+        self.start_cloud()
+        missing = '5c8e7f0a-1b2c-4d3e-9f4a-5b6c7d8e9f00'
+        self.assertEqual(2, self.audit('--provider', missing))
+        line = self.one_error_line()
+        self.assertIn('--provider', line)
+        self.assertIn(missing, line)
+
+    def test_unknown_server_exits_2_naming_it(self):
+        # Derived: Nova's and Placement's answers for a uuid they do not
+        # know (an empty migration list, no allocations, 404 for the
+        # server).
+        missing = '5c8e7f0a-1b2c-4d3e-9f4a-5b6c7d8e9f01'
+        self.recording['responses'].update({
+            'compute /os-migrations?instance_uuid=%s' % missing: {
+                'status': 200, 'body': {'migrations': []}},
+            'placement /allocations/%s' % missing: {
+                'status': 200, 'body': {'allocations': {}}}})
+        self.start_cloud()
+        self.assertEqual(2, self.audit('--server', missing))
+        line = self.one_error_line()
+        self.assertIn('--server', line)
+        self.assertIn(missing, line)
+        self.assertEqual('', self.stdout.getvalue())
+
+    def test_a_server_or_provider_that_is_no_uuid_exits_2(self):
+        for flag in ('--server', '--provider'):
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli(flag, 'compute1'))
+            self.assertIn("%s: 'compute1' is not a UUID" % flag,
+                          self.one_error_line())
+
+
 class TestOutputHelpers(testtools.TestCase):
 
     def test_redacting_filter_masks_known_secrets_in_any_record(self):
