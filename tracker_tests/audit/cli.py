@@ -306,6 +306,7 @@ class Audit(lister.Lister):
                                        inventories=True)
         self.report = report_mod.Report(
             result=result, kinds=kinds, requests=sdk.requests,
+            requests_by_service=sdk.requests_by_service,
             acknowledged=acknowledge.acknowledged(
                 result.findings, ignored, baseline),
             figures=figures)

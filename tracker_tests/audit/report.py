@@ -68,6 +68,7 @@ class Report:
     acknowledged: frozenset = frozenset()
     finished_at: float = dataclasses.field(default_factory=time.time)
     figures: object = None  # snapshot.Snapshot
+    requests_by_service: dict | None = None
 
     @property
     def findings(self):
@@ -113,6 +114,7 @@ def summary(report):
         'seconds': round(report.result.seconds, 3),
         'reads': report.result.reads,
         'requests': report.requests,
+        'requests_by_service': dict(report.requests_by_service or {}),
         'acknowledged': len(report.findings) - len(report.new_findings()),
     }
 

@@ -118,6 +118,8 @@ class SdkReader:
         self._failure = None
         #: Requests sent so far, repeats included (the summary reports it).
         self.requests = 0
+        #: The same by service type.
+        self.requests_by_service = {}
 
     # -- Keystone ------------------------------------------------------------
 
@@ -256,6 +258,8 @@ class SdkReader:
         headers = self._headers(service_type, microversion)
         with self._lock:
             self.requests += 1
+            self.requests_by_service[service_type] = (
+                self.requests_by_service.get(service_type, 0) + 1)
         started = time.monotonic()
         try:
             response = endpoint.get(path, headers)

@@ -130,14 +130,19 @@ class TestCleanCloud(CliTestCase):
         self.assertEqual({'findings', 'summary'}, set(document))
         self.assertEqual([], document['findings'])
         summary = document['summary']
-        # 'acknowledged' was added with --ignore/--baseline.
+        # 'acknowledged' was added with --ignore/--baseline,
+        # 'requests_by_service' with the benchmark's floor.
         self.assertEqual({'counts', 'providers', 'servers', 'consumers',
-                          'seconds', 'reads', 'requests', 'acknowledged'},
-                         set(summary))
+                          'seconds', 'reads', 'requests', 'acknowledged',
+                          'requests_by_service'}, set(summary))
         self.assertEqual(set(checks.KINDS), set(summary['counts']))
         self.assertEqual(3, summary['providers'])
         self.assertGreaterEqual(summary['servers'], 2)
         self.assertGreater(summary['requests'], 0)
+        self.assertEqual(summary['requests'],
+                         sum(summary['requests_by_service'].values()))
+        # Two provider lists, and inventories and allocations of three.
+        self.assertEqual(8, summary['requests_by_service']['placement'])
 
 
 class TestFindings(CliTestCase):
