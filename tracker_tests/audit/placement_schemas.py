@@ -132,13 +132,19 @@ def _amounts(resources):
         _is_int(amount) and amount >= 0 for amount in resources.values())
 
 
-def provider_allocations_ok(body):
-    """A body PROVIDER_ALLOCATIONS accepts (or False: ask jsonschema)."""
+def _per_provider(body, key):
+    """body[key] of a per-provider answer with its generation, or None."""
     if type(body) is not dict or not _is_int(
             body.get('resource_provider_generation')):
-        return False
-    allocations = body.get('allocations')
-    if type(allocations) is not dict:
+        return None
+    value = body.get(key)
+    return value if type(value) is dict else None
+
+
+def provider_allocations_ok(body):
+    """A body PROVIDER_ALLOCATIONS accepts (or False: ask jsonschema)."""
+    allocations = _per_provider(body, 'allocations')
+    if allocations is None:
         return False
     for allocation in allocations.values():
         if type(allocation) is not dict or not _amounts(
@@ -156,11 +162,8 @@ _INVENTORY_AMOUNTS = ('total', 'reserved', 'min_unit', 'max_unit',
 
 def provider_inventories_ok(body):
     """A body PROVIDER_INVENTORIES accepts (or False: ask jsonschema)."""
-    if type(body) is not dict or not _is_int(
-            body.get('resource_provider_generation')):
-        return False
-    inventories = body.get('inventories')
-    if type(inventories) is not dict:
+    inventories = _per_provider(body, 'inventories')
+    if inventories is None:
         return False
     for inventory in inventories.values():
         if type(inventory) is not dict:
