@@ -64,9 +64,8 @@ def acknowledged(findings, ignored=frozenset(), baseline=frozenset()):
     """Identities of ``findings`` that --ignore or --baseline acknowledge."""
     keys = set()
     for finding in findings:
-        as_dict = finding.to_dict()
-        key = report_mod.identity(as_dict)
-        if key in baseline or ignored.intersection(
-                (as_dict.get('consumer'), as_dict.get('provider'))):
-            keys.add(key)
+        # Finding.key is the identity of report.IDENTITY_FIELDS.
+        if finding.key in baseline or ignored.intersection(
+                (finding.consumer, finding.provider)):
+            keys.add(finding.key)
     return frozenset(keys)

@@ -58,7 +58,16 @@ class Finding:
                 self.resource_class)
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        # Not dataclasses.asdict: its deep copies cost seconds on a report
+        # of ten thousand findings; expected/actual are flat.
+        return {field: (dict(value) if isinstance(value, dict) else value)
+                for field, value in zip(_FINDING_FIELDS, (
+                    self.kind, self.severity, self.host, self.provider,
+                    self.consumer, self.resource_class, self.expected,
+                    self.actual, self.explanation, self.remedy))}
+
+
+_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,13 +76,17 @@ class Kind:
 
     ``needs`` names the optional parts of a snapshot the check compares
     against (today only 'inventories'), so that a read for other kinds can
-    skip them.
+    skip them. ``doubt`` is the rule of lookups.py that tells when a
+    finding of this kind needs a re-read to be confirmed.
     """
 
     name: str
     severity: str
     check: typing.Callable
     needs: frozenset = frozenset()
+    #: doubt(lookups, finding) -> why one read cannot confirm it, or None.
+    doubt: typing.Callable = lookups_mod.always(
+        'no rule says one read is enough for this kind')
 
     def finding(self, **fields):
         """A Finding of this kind, at this kind's severity."""
@@ -87,16 +100,19 @@ CHECKS = {}
 INVENTORIES = 'inventories'
 
 
-def finding_kind(name, severity, needs=()):
+def finding_kind(name, severity, needs=(), doubt=None):
     """Register the decorated check as the one finding ``name``.
 
     The check is called as check(snapshot, lookups, kind) and returns the
-    list of kind.finding(...) it found.
+    list of kind.finding(...) it found. ``doubt`` (a rule of lookups.py)
+    says which findings one read cannot confirm; without it every finding
+    of the kind is re-read.
     """
     def register(check):
         if name in CHECKS:
             raise ValueError('finding kind %s registered twice' % name)
-        CHECKS[name] = Kind(name, severity, check, frozenset(needs))
+        extra = {'doubt': doubt} if doubt else {}
+        CHECKS[name] = Kind(name, severity, check, frozenset(needs), **extra)
         return check
     return register
 
@@ -124,13 +140,16 @@ def _heal_command(server_id, force=False):
 
 # -- Placement consumers ----------------------------------------------------
 
-@finding_kind('orphan_allocation', ERROR)
+@finding_kind('orphan_allocation', ERROR, doubt=lookups_mod.orphan_doubt)
 def check_orphan_allocation(snapshot, lk, kind):
-    """A consumer on a compute provider with no server or move behind it."""
+    """A consumer with no server or move behind it, on any provider.
+
+    Every provider is looked at, as nova-manage placement audit does:
+    compute node trees, sharing providers, providers of compute nodes that
+    no longer exist and any other tree. The explanation names the kind.
+    """
     findings = []
     for provider in sorted(snapshot.allocations):
-        if not lk.is_compute_provider(provider):
-            continue
         for consumer, allocation in sorted(
                 snapshot.allocations[provider].items()):
             if consumer in snapshot.servers:
@@ -139,13 +158,21 @@ def check_orphan_allocation(snapshot, lk, kind):
             if migration is not None:
                 if not lk.migration_in_progress(migration):
                     continue  # stale_migration_allocation
-                if lk.root_of(provider) in lk.roots_touched_by(migration):
+                if (lk.provider_kind(provider) ==
+                        lookups_mod.SHARING_PROVIDER or
+                        lk.root_of(provider) in lk.roots_touched_by(
+                            migration)):
                     continue
                 why = ('is %s migration %s of server %s (status %s), which '
                        'does not touch this provider'
                        % (migration.migration_type, consumer,
                           migration.instance_uuid, migration.status))
                 remedy = _unset_command(provider, consumer)
+            elif consumer in snapshot.deleted_servers:
+                if lk.deletion_in_flight(consumer):
+                    continue  # Nova is freeing it right now
+                why = _deleted_why(lk, snapshot.deleted_servers[consumer])
+                remedy = _delete_command(consumer)
             else:
                 why = 'is neither a server nor a migration'
                 remedy = _delete_command(consumer)
@@ -155,9 +182,29 @@ def check_orphan_allocation(snapshot, lk, kind):
                 actual=dict(allocation.resources),
                 explanation='consumer %s holds %s on %s but %s' % (
                     consumer, _format_resources(allocation.resources),
-                    lk.provider_label(provider), why),
+                    lk.provider_description(provider), why),
                 remedy=remedy))
     return findings
+
+
+def _deleted_why(lk, server):
+    when = 'at an unknown time'
+    if server.deleted_at is not None:
+        when = 'at %s UTC' % server.deleted_at.strftime('%Y-%m-%d %H:%M:%S')
+        if lk.reference is not None:
+            when += ', %s before the read' % _duration(
+                lk.reference - server.deleted_at)
+    return 'is server %s (%s), which Nova deleted %s' % (
+        server.id, server.name, when)
+
+
+def _duration(delta):
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return '%d s' % seconds
+    if seconds < 7200:
+        return '%d min' % (seconds // 60)
+    return '%.1f h' % (seconds / 3600)
 
 
 # -- servers ------------------------------------------------------------------
@@ -167,7 +214,8 @@ def _settled_servers(snapshot):
             if lookups_mod.server_is_settled(server)]
 
 
-@finding_kind('missing_allocation', ERROR)
+@finding_kind('missing_allocation', ERROR,
+              doubt=lookups_mod.server_doubt)
 def check_missing_allocation(snapshot, lk, kind):
     """A server on a host that holds no allocation at all."""
     findings = []
@@ -200,7 +248,8 @@ def _allocated_on_tree(lk, server_id, root):
     return allocated
 
 
-@finding_kind('allocation_mismatch', ERROR)
+@finding_kind('allocation_mismatch', ERROR,
+              doubt=lookups_mod.server_doubt)
 def check_allocation_mismatch(snapshot, lk, kind):
     """A server's allocation on its node differs from its flavor."""
     findings = []
@@ -233,7 +282,8 @@ def check_allocation_mismatch(snapshot, lk, kind):
     return findings
 
 
-@finding_kind('wrong_provider', ERROR)
+@finding_kind('wrong_provider', ERROR,
+              doubt=lookups_mod.wrong_provider_doubt)
 def check_wrong_provider(snapshot, lk, kind):
     """A server's allocation on a compute node other than its own."""
     findings = []
@@ -276,7 +326,8 @@ def check_wrong_provider(snapshot, lk, kind):
 
 # -- moves --------------------------------------------------------------------
 
-@finding_kind('stale_migration_allocation', ERROR)
+@finding_kind('stale_migration_allocation', ERROR,
+              doubt=lookups_mod.stale_migration_doubt)
 def check_stale_migration_allocation(snapshot, lk, kind):
     """A finished or stuck migration whose uuid still holds allocations."""
     findings = []
@@ -345,7 +396,8 @@ def _disk_rounding_slack(lk, hypervisor, reserved):
     return slack + (1 if reserved else 0)
 
 
-@finding_kind('usage_mismatch', WARNING, needs=(INVENTORIES,))
+@finding_kind('usage_mismatch', WARNING, needs=(INVENTORIES,),
+              doubt=lookups_mod.hypervisor_doubt)
 def check_usage_mismatch(snapshot, lk, kind):
     """os-hypervisors *_used minus reserved differs from Placement usage."""
     findings = []
@@ -381,7 +433,8 @@ def check_usage_mismatch(snapshot, lk, kind):
     return findings
 
 
-@finding_kind('running_vms_mismatch', WARNING)
+@finding_kind('running_vms_mismatch', WARNING,
+              doubt=lookups_mod.hypervisor_doubt)
 def check_running_vms_mismatch(snapshot, lk, kind):
     """os-hypervisors running_vms differs from the servers on the node."""
     findings = []
@@ -406,7 +459,8 @@ def check_running_vms_mismatch(snapshot, lk, kind):
     return findings
 
 
-@finding_kind('over_capacity', ERROR, needs=(INVENTORIES,))
+@finding_kind('over_capacity', ERROR, needs=(INVENTORIES,),
+              doubt=lookups_mod.always(lookups_mod.INVENTORY_RACE))
 def check_over_capacity(snapshot, lk, kind):
     """Usage above (total - reserved) x allocation_ratio."""
     findings = []
@@ -432,7 +486,8 @@ def check_over_capacity(snapshot, lk, kind):
     return findings
 
 
-@finding_kind('provider_without_compute_node', ERROR)
+@finding_kind('provider_without_compute_node', ERROR,
+              doubt=lookups_mod.always(lookups_mod.PROVIDER_LIST_RACE))
 def check_provider_without_compute_node(snapshot, lk, kind):
     """A compute node provider whose compute node no longer exists."""
     findings = []
@@ -455,7 +510,8 @@ def check_provider_without_compute_node(snapshot, lk, kind):
     return findings
 
 
-@finding_kind('compute_node_without_provider', ERROR)
+@finding_kind('compute_node_without_provider', ERROR,
+              doubt=lookups_mod.always(lookups_mod.PROVIDER_LIST_RACE))
 def check_compute_node_without_provider(snapshot, lk, kind):
     """A hypervisor with no resource provider of its uuid."""
     findings = []
@@ -473,7 +529,8 @@ def check_compute_node_without_provider(snapshot, lk, kind):
     return findings
 
 
-@finding_kind('forced_down_service', WARNING)
+@finding_kind('forced_down_service', WARNING,
+              doubt=lookups_mod.always(lookups_mod.FORCED_DOWN_RACE))
 def check_forced_down_service(snapshot, lk, kind):
     """A compute service left forced down."""
     findings = []
@@ -526,8 +583,7 @@ def needs_inventories(kinds):
     return bool(INVENTORY_KINDS.intersection(validate_kinds(kinds)))
 
 
-def run_checks(snapshot, kinds=None):
-    """Findings of ``kinds`` (default all) within the snapshot's scope."""
+def _findings(snapshot, kinds):
     kinds = validate_kinds(kinds)
     inventory_kinds = INVENTORY_KINDS.intersection(kinds)
     if inventory_kinds and not snapshot.inventories_read:
@@ -541,4 +597,30 @@ def run_checks(snapshot, kinds=None):
         kind = CHECKS[name]
         findings.extend(f for f in kind.check(snapshot, lk, kind)
                         if lk.reports(f))
-    return findings
+    return findings, lk
+
+
+def run_checks(snapshot, kinds=None):
+    """Findings of ``kinds`` (default all) within the snapshot's scope."""
+    return _findings(snapshot, kinds)[0]
+
+
+def examine(snapshot, kinds=None):
+    """(findings, {finding key: why one read cannot confirm it}).
+
+    The doubts come from each kind's rule in lookups.py; a finding without
+    one is confirmed by this read.
+    """
+    findings, lk = _findings(snapshot, kinds)
+    doubts = {}
+    for finding in findings:
+        reason = CHECKS[finding.kind].doubt(lk, finding)
+        if reason:
+            doubts[finding.key] = reason
+    return findings, doubts
+
+
+def report_order(findings):
+    """``findings`` in report order: by kind, then as each check lists."""
+    order = {name: index for index, name in enumerate(KINDS)}
+    return sorted(findings, key=lambda f: order[f.kind])

@@ -32,13 +32,13 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 
 from cliff import lister
 from keystoneauth1 import exceptions as ks_exceptions
 import openstack
 from openstack import config as sdk_config
 from openstack import exceptions as sdk_exceptions
-import pbr.version
 import stevedore
 
 from tracker_tests.audit import acknowledge
@@ -66,6 +66,10 @@ MEANINGLESS_OPTIONS = (
     '--os-service-type', '--os-service-name', '--os-endpoint-override',
     '--os-api-version', '--os-compute-api-version',
     '--os-placement-api-version')
+#: keystoneauth session options that the audit's own GETs (transport.py)
+#: do not apply; refused rather than silently ignored.
+UNAPPLIED_SESSION_OPTIONS = ('--collect-timing', '--tls-ciphers',
+                             '--tls-min-version')
 #: Below this many providers a read is quick enough to need no progress.
 PROGRESS_MIN_PROVIDERS = 200
 #: Auth option names whose values must never reach the output.
@@ -134,6 +138,19 @@ class MeaninglessOption(argparse.Action):
                      'at another endpoint' % option_string)
 
 
+class UnappliedOption(argparse.Action):
+    """Refuses a keystoneauth session option the audit's GETs ignore."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs['nargs'] = 0 if kwargs['option_strings'] == [
+            '--collect-timing'] else None
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error('%s: tracker-audit sends its requests itself and does '
+                     'not apply this keystoneauth option' % option_string)
+
+
 class Console:
     """What a cliff command needs of its application: where to write."""
 
@@ -143,6 +160,7 @@ class Console:
 
 
 def version():
+    import pbr.version  # only --version needs it; it is slow to import
     return pbr.version.VersionInfo(DISTRIBUTION).version_string()
 
 
@@ -164,6 +182,11 @@ class Audit(lister.Lister):
         self.redactor = RedactingFilter()
         self.report = None
         super().__init__(app, None)
+
+    def get_epilog(self):
+        # cliff's would look up which distribution provides the command,
+        # scanning every installed package: a second at each start.
+        return self._epilog
 
     @property
     def formatter_namespace(self):
@@ -191,6 +214,16 @@ class Audit(lister.Lister):
         parser.add_argument(
             '--host', action='append', dest='hosts', metavar='HOST',
             help='Audit only this compute host (repeatable).')
+        parser.add_argument(
+            '--server', action='append', dest='servers', metavar='UUID',
+            help='Audit only this server (repeatable): its allocations '
+                 'wherever they are, its migrations; also a consumer that '
+                 'Nova no longer knows.')
+        parser.add_argument(
+            '--provider', action='append', dest='providers', metavar='UUID',
+            help='Audit only this resource provider (repeatable), with its '
+                 'tree when it is a root: the consumers found there and '
+                 'the servers among them.')
         parser.add_argument(
             '--kind', action='append', dest='kinds', metavar='KIND',
             help='Report only this finding kind (repeatable).')
@@ -228,8 +261,26 @@ class Audit(lister.Lister):
                  'redacted).')
         self.cloud_config.register_argparse_arguments(
             parser, self.argv, service_keys=list(SERVICES))
+        # Replaces keystoneauth's --timeout, which has no default.
+        parser.add_argument(
+            '--timeout', type=float, default=sdk_reader.DEFAULT_TIMEOUT,
+            metavar='SECONDS',
+            help='Seconds a request to Keystone, Nova or Placement may take '
+                 'before it counts as failed (default: %g).'
+                 % sdk_reader.DEFAULT_TIMEOUT)
+        parser.add_argument(
+            '--retries', type=int, default=sdk_reader.DEFAULT_RETRIES,
+            metavar='N',
+            help='Send a GET again up to N times when the connection fails, '
+                 'times out or the service answers 5xx, waiting %g s, then '
+                 'twice as long each time (default: %d). A read that still '
+                 'fails ends the run with exit 1.'
+                 % (sdk_reader.RETRY_BACKOFF, sdk_reader.DEFAULT_RETRIES))
         for option in MEANINGLESS_OPTIONS:
             parser.add_argument(option, action=MeaninglessOption,
+                                help=argparse.SUPPRESS)
+        for option in UNAPPLIED_SESSION_OPTIONS:
+            parser.add_argument(option, action=UnappliedOption,
                                 help=argparse.SUPPRESS)
         return parser
 
@@ -237,8 +288,7 @@ class Audit(lister.Lister):
 
     def take_action(self, parsed_args):
         scope, kinds, ignored, baseline = self.validated(parsed_args)
-        connection = self.connect(parsed_args)
-        sdk = sdk_reader.SdkReader(connection)
+        sdk = self.connect(parsed_args)
         progress = (_progress_printer(self.app.stderr)
                     if self.app.stderr.isatty() else None)
         result = settle_mod.audit(sdk, scope=scope, kinds=kinds,
@@ -246,6 +296,7 @@ class Audit(lister.Lister):
                                   interval=parsed_args.settle_interval,
                                   max_workers=parsed_args.workers,
                                   progress=progress)
+        self.check_servers(scope, result.snapshot)
         figures = None
         if (parsed_args.formatter == 'html' and
                 not result.snapshot.inventories_read):
@@ -255,6 +306,7 @@ class Audit(lister.Lister):
                                        inventories=True)
         self.report = report_mod.Report(
             result=result, kinds=kinds, requests=sdk.requests,
+            requests_by_service=sdk.requests_by_service,
             acknowledged=acknowledge.acknowledged(
                 result.findings, ignored, baseline),
             figures=figures)
@@ -285,6 +337,12 @@ class Audit(lister.Lister):
         if args.workers < 1:
             raise UsageError('--workers: must be 1 or more, not %s'
                              % args.workers)
+        if not args.timeout > 0:
+            raise UsageError('--timeout: must be more than 0, not %s'
+                             % args.timeout)
+        if args.retries < 0:
+            raise UsageError('--retries: must be 0 or more, not %s'
+                             % args.retries)
         self.validate_columns(args)
         hosts = None
         if args.hosts:
@@ -292,6 +350,8 @@ class Audit(lister.Lister):
             if empty:
                 raise UsageError('--host: empty host name')
             hosts = frozenset(h.strip() for h in args.hosts)
+        server_ids = _uuids('--server', args.servers)
+        provider_ids = _uuids('--provider', args.providers)
         if args.output and os.path.isdir(args.output):
             raise UsageError('--output %s: is a directory' % args.output)
         try:
@@ -300,7 +360,19 @@ class Audit(lister.Lister):
                         if args.baseline else frozenset())
         except acknowledge.BadAcknowledgement as exc:
             raise UsageError(str(exc))
-        return snapshot.Scope(hosts=hosts), kinds, ignored, baseline
+        return snapshot.Scope(hosts=hosts, server_ids=server_ids,
+                              provider_ids=provider_ids), kinds, ignored, (
+                                  baseline)
+
+    def check_servers(self, scope, read):
+        """--server names that neither Nova nor Placement knows."""
+        known = (set(read.servers) | set(read.deleted_servers) |
+                 read.consumers())
+        unknown = sorted(set(scope.server_ids or ()) - known)
+        if unknown:
+            raise UsageError(
+                '--server: no server, recently deleted server or consumer '
+                '%s' % ', '.join(unknown))
 
     def validate_columns(self, args):
         """-c before anything is read: a typo must not cost an audit."""
@@ -316,7 +388,7 @@ class Audit(lister.Lister):
             raise UsageError('-c/--column: %s' % exc)
 
     def connect(self, args):
-        """An authenticated Connection."""
+        """An SdkReader over an authenticated Connection."""
         try:
             region = self.cloud_config.get_one(argparse=args)
         except sdk_exceptions.ConfigException as exc:
@@ -327,15 +399,30 @@ class Audit(lister.Lister):
             if any(word in key for word in SECRET_AUTH_KEYS):
                 self.redactor.add(value)
         connection = openstack.connection.Connection(config=region)
+        sdk = sdk_reader.SdkReader(connection, timeout=args.timeout,
+                                   retries=args.retries)
         # Authenticate now so an unreachable or refusing Keystone is
         # reported as such, and so the token is known to the redactor.
-        self.redactor.add(connection.session.get_token())
-        return connection
+        self.redactor.add(sdk.authenticate())
+        return sdk
 
     def exit_code(self, args):
         if self.report.failing(args.fail_on):
             return EXIT_FINDINGS
         return EXIT_CLEAN
+
+
+def _uuids(flag, values):
+    """The UUIDs given with ``flag``, lower case, or None."""
+    if not values:
+        return None
+    uuids = set()
+    for value in values:
+        try:
+            uuids.add(str(uuid.UUID(value.strip())))
+        except ValueError:
+            raise UsageError('%s: %r is not a UUID' % (flag, value))
+    return frozenset(uuids)
 
 
 def _formatter_failed(manager, entrypoint, exception):
@@ -405,10 +492,10 @@ def _audit(command, args):
     """Run the command; raise UsageError or Failure."""
     try:
         command.run(args)
-    except (UsageError, snapshot.UnknownHosts) as exc:
-        if isinstance(exc, snapshot.UnknownHosts):
-            raise UsageError('--host: %s' % exc)
-        raise
+    except snapshot.UnknownHosts as exc:
+        raise UsageError('--host: %s' % exc)
+    except snapshot.UnknownProviders as exc:
+        raise UsageError('--provider: %s' % exc)
     except reader.ReaderError as exc:
         raise Failure(exc, getattr(exc, 'service_type', None))
     except ks_exceptions.Unauthorized as exc:

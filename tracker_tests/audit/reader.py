@@ -37,14 +37,23 @@ class EndpointNotFound(ReaderError):
             'no %s endpoint in the service catalog' % service_type)
 
 
+def _attempts(attempts):
+    return ' (%d attempts)' % attempts if attempts and attempts > 1 else ''
+
+
 class ServiceUnreachable(ReaderError):
     """The service's endpoint did not answer (connection, timeout)."""
 
-    def __init__(self, service_type, detail):
+    def __init__(self, service_type, detail, path=None, attempts=None,
+                 method='GET'):
         self.service_type = service_type
         self.detail = detail
-        super().__init__('%s service unreachable: %s' % (
-            service_type, ' '.join(str(detail).split())))
+        self.path = path
+        self.attempts = attempts
+        where = '%s %s: ' % (method, path) if path else ''
+        super().__init__('%s service unreachable: %s%s%s' % (
+            service_type, where, ' '.join(str(detail).split()),
+            _attempts(attempts)))
 
 
 class ResourceNotFound(ReaderError):
@@ -59,16 +68,17 @@ class ResourceNotFound(ReaderError):
 class RequestFailed(ReaderError):
     """The service answered with an error status other than 404."""
 
-    def __init__(self, service_type, path, status, detail=''):
+    def __init__(self, service_type, path, status, detail='', attempts=None):
         self.service_type = service_type
         self.path = path
         self.status = status
+        self.attempts = attempts
         message = '%s: GET %s failed with HTTP %s' % (
             service_type, path, status)
         detail = ' '.join(str(detail).split())
         if detail:
             message += ': %s' % detail[:200]
-        super().__init__(message)
+        super().__init__(message + _attempts(attempts))
 
 
 class Reader(typing.Protocol):

@@ -24,9 +24,13 @@ import datetime
 import time
 
 from tracker_tests.audit import api
+from tracker_tests.audit import lookups
 from tracker_tests.audit import reader as reader_mod
 
-COMPUTE_NODE_TRAIT = 'COMPUTE_NODE'
+COMPUTE_NODE_TRAIT = lookups.COMPUTE_NODE_TRAIT
+#: More unknown consumers than this are looked up in the list of every
+#: server rather than one GET each.
+SHOW_ONE_BY_ONE = 20
 
 
 def _frozen(values):
@@ -47,28 +51,39 @@ class UnknownHosts(ValueError):
             ', '.join(self.unknown), ', '.join(self.known) or 'none'))
 
 
+class UnknownProviders(ValueError):
+    """A scope names providers that Placement does not list."""
+
+    def __init__(self, unknown):
+        self.unknown = sorted(unknown)
+        super().__init__('no resource provider %s' % ', '.join(self.unknown))
+
+
 @dataclasses.dataclass(frozen=True)
 class Scope:
-    """Which hosts, servers and consumers an audit reads and reports.
+    """Which hosts, servers, consumers and providers an audit reads.
 
     Each field is None (not limited by it) or a set. When every field is
     None the whole cloud is read. Otherwise the audit reads and reports the
     union: the named hosts' providers and servers, the named servers (and
-    their migrations), the named consumers.
+    their migrations), the named consumers, the named providers (a root
+    with its tree) and the consumers found there.
     """
 
     hosts: frozenset | None = None
     server_ids: frozenset | None = None
     consumer_ids: frozenset | None = None
+    provider_ids: frozenset | None = None
 
     def __post_init__(self):
-        for field in ('hosts', 'server_ids', 'consumer_ids'):
+        for field in ('hosts', 'server_ids', 'consumer_ids',
+                      'provider_ids'):
             object.__setattr__(self, field, _frozen(getattr(self, field)))
 
     @property
     def everything(self):
         return (self.hosts is None and self.server_ids is None and
-                self.consumer_ids is None)
+                self.consumer_ids is None and self.provider_ids is None)
 
     @property
     def named_consumers(self):
@@ -147,6 +162,20 @@ class Server:
     project_id: str | None = None
     #: Why Nova put the server in ERROR, when it says.
     fault: str | None = None
+    #: When Nova last saved the record (None for a down cell's server).
+    updated: datetime.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeletedServer:
+    """A server Nova deleted, from the admin's deleted=true listing."""
+
+    id: str
+    name: str | None
+    deleted_at: datetime.datetime | None
+    host: str | None = None
+    node: str | None = None
+    project_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +221,10 @@ class Snapshot:
     scope: Scope
     providers: dict = dataclasses.field(default_factory=dict)
     compute_node_providers: frozenset = frozenset()
+    #: Providers with MISC_SHARES_VIA_AGGREGATE; only read when a consumer
+    #: that is no server sits outside the compute trees (it names the
+    #: provider's kind in the finding).
+    sharing_providers: frozenset = frozenset()
     inventories: dict = dataclasses.field(default_factory=dict)
     allocations: dict = dataclasses.field(default_factory=dict)
     whole_providers: frozenset = frozenset()
@@ -200,8 +233,24 @@ class Snapshot:
     servers: dict = dataclasses.field(default_factory=dict)
     migrations: dict = dataclasses.field(default_factory=dict)
     services: dict = dataclasses.field(default_factory=dict)
+    #: Servers deleted since ``deleted_since``: only read when a consumer
+    #: is neither a server nor a migration (None: not read).
+    deleted_servers: dict = dataclasses.field(default_factory=dict)
+    deleted_since: datetime.datetime | None = None
     seconds: float = 0.0
     inventories_read: bool = True
+
+    @property
+    def reference_time(self):
+        """The cloud's clock when the read began, or None.
+
+        The newest compute service heartbeat: it was read before Placement
+        and it is a time of the cloud's own clock, so records saved after
+        it may have changed while the audit read.
+        """
+        heartbeats = [s.updated_at for s in self.services.values()
+                      if s.updated_at]
+        return max(heartbeats) if heartbeats else None
 
     def consumers(self):
         """Every consumer uuid seen holding an allocation."""
@@ -288,7 +337,20 @@ def parse_server(body):
         # from the DISK_GB it allocates).
         volume_backed=not body.get('image'),
         project_id=body.get('tenant_id'),
-        fault=(body.get('fault') or {}).get('message'))
+        fault=(body.get('fault') or {}).get('message'),
+        updated=parse_time(body.get('updated')))
+
+
+def parse_deleted_server(body):
+    # terminated_at is when the compute (or the API's local delete) ended
+    # the server, moments before it destroyed the record.
+    return DeletedServer(
+        id=body['id'], name=body.get('name'),
+        deleted_at=parse_time(body.get('OS-SRV-USG:terminated_at') or
+                              body['updated']),
+        host=body.get('OS-EXT-SRV-ATTR:host'),
+        node=body.get('OS-EXT-SRV-ATTR:hypervisor_hostname'),
+        project_id=body.get('tenant_id'))
 
 
 def parse_time(value):
@@ -296,7 +358,8 @@ def parse_time(value):
     if not value:
         return None
     try:
-        return datetime.datetime.fromisoformat(value.rstrip('Z'))
+        return datetime.datetime.fromisoformat(value.rstrip('Z')).replace(
+            tzinfo=None)
     except ValueError:
         return None
 
@@ -372,20 +435,26 @@ class _Collector:
         snapshot = self.snapshot
         if self.scope.everything:
             return set(snapshot.providers)
-        if not self.scope.hosts:
-            return set()
-        roots = {hyp.id for hyp in snapshot.hypervisors.values()
-                 if hyp.host in self.scope.hosts}
-        node_names = {hyp.hypervisor_hostname
-                      for hyp in snapshot.hypervisors.values()
-                      if hyp.host in self.scope.hosts} | self.scope.hosts
-        # A compute node provider left behind by a recreated compute node
-        # has the node's name but not the hypervisor's uuid.
-        roots |= {uuid for uuid in snapshot.compute_node_providers
-                  if uuid in snapshot.providers and
-                  snapshot.providers[uuid].name in node_names}
+        roots = set(self.scope.provider_ids or ())
+        if self.scope.hosts:
+            roots |= {hyp.id for hyp in snapshot.hypervisors.values()
+                      if hyp.host in self.scope.hosts}
+            node_names = {hyp.hypervisor_hostname
+                          for hyp in snapshot.hypervisors.values()
+                          if hyp.host in self.scope.hosts} | self.scope.hosts
+            # A compute node provider left behind by a recreated compute
+            # node has the node's name but not the hypervisor's uuid.
+            roots |= {uuid for uuid in snapshot.compute_node_providers
+                      if uuid in snapshot.providers and
+                      snapshot.providers[uuid].name in node_names}
         return {p.uuid for p in snapshot.providers.values()
-                if p.root_provider_uuid in roots}
+                if p.root_provider_uuid in roots or p.uuid in roots}
+
+    def check_providers(self):
+        unknown = set(self.scope.provider_ids or ()) - set(
+            self.snapshot.providers)
+        if unknown:
+            raise UnknownProviders(unknown)
 
     def read_provider(self, uuid):
         inventories = {}
@@ -484,31 +553,80 @@ class _Collector:
         else:
             self.snapshot.migrations[item.uuid] = item
 
+    def unknown_consumers(self):
+        snapshot = self.snapshot
+        return {c for c in snapshot.consumers()
+                if c not in snapshot.servers and
+                c not in snapshot.migrations}
+
     def resolve_unknown_consumers(self):
         """Look up consumers that a partial read cannot place.
 
         After a scoped read a consumer on a scoped provider may be a server
         of another host (an evacuated server, a server in a move) or a
         migration not touching the host. Only consumers that are not yet
-        known are looked up, one GET each.
+        known are looked up: one GET each, or the list of every server when
+        there are more than SHOW_ONE_BY_ONE of them.
         """
-        snapshot = self.snapshot
-        unknown = {c for c in snapshot.consumers()
-                   if c not in snapshot.servers and
-                   c not in snapshot.migrations}
-        if not unknown:
-            return
-        shown = self.parallel(self.show_server, sorted(unknown))
-        for server in shown.values():
-            if server is not None:
-                self._add_nova_record(server)
-        still_unknown = unknown - set(snapshot.servers)
-        if still_unknown and not self.migrations_complete:
+        unknown = self.unknown_consumers()
+        if unknown and not self.migrations_complete:
             # Telling a stale migration from an orphan needs the migration;
             # Nova has no filter by migration uuid.
             for migration in self.list_migrations({}):
                 self._add_nova_record(migration)
             self.migrations_complete = True
+            unknown = self.unknown_consumers()
+        if not unknown:
+            return
+        if len(unknown) > SHOW_ONE_BY_ONE:
+            shown = {s.id: s for s in self.list_servers({})
+                     if s.id in unknown}
+        else:
+            shown = self.parallel(self.show_server, sorted(unknown))
+        for server in shown.values():
+            if server is not None:
+                self._add_nova_record(server)
+
+    def read_deleted_servers(self):
+        """Servers deleted lately, when a consumer is unknown to Nova.
+
+        Read after the servers and migrations, so that a server deleted
+        after Placement was read shows up here. An orphan whose server was
+        deleted moments ago is clean-up in flight; one deleted earlier is a
+        leak whose finding says when (lookups.DELETE_CLEANUP_GRACE).
+        """
+        snapshot = self.snapshot
+        reference = snapshot.reference_time
+        if reference is None or not self.unknown_consumers():
+            return
+        since = reference - lookups.DELETED_SERVERS_LOOKBACK
+        servers = api.get_all(self.reader, api.DELETED_SERVERS, {
+            'all_tenants': '1', 'deleted': 'true',
+            'changes-since': since.strftime('%Y-%m-%dT%H:%M:%SZ')})
+        snapshot.deleted_servers = {
+            s.id: s for s in map(parse_deleted_server, servers)}
+        snapshot.deleted_since = since
+
+    def read_sharing_providers(self):
+        """The sharing providers, when an orphan may sit outside compute trees.
+
+        Only a consumer that is no server, on a provider outside every
+        compute node's tree, needs the provider's kind named; a clean
+        cloud spends no request on it.
+        """
+        snapshot = self.snapshot
+        outside = {uuid for uuid in snapshot.allocations
+                   if snapshot.providers.get(uuid) is not None and
+                   snapshot.providers[uuid].root_provider_uuid
+                   not in snapshot.hypervisors}
+        if not any(consumer not in snapshot.servers
+                   for uuid in outside
+                   for consumer in snapshot.allocations[uuid]):
+            return
+        body = api.get(self.reader, api.RESOURCE_PROVIDERS,
+                       {'required': lookups.SHARING_TRAIT})
+        snapshot.sharing_providers = frozenset(
+            rp['uuid'] for rp in body['resource_providers'])
 
     def complete_consumer_allocations(self):
         """Read the allocations of every known server and scoped migration.
@@ -596,18 +714,28 @@ def collect(reader, scope=None, max_workers=8, progress=None,
     """
     scope = scope or Scope()
     started = time.monotonic()
-    with futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+    pool = futures.ThreadPoolExecutor(max_workers=max_workers)
+    try:
         collector = _Collector(reader, scope, pool, progress, inventories)
         wait_for_nova_lists = collector.start_hypervisors_and_services()
         collector.read_providers()
         wait_for_nova_lists()
         collector.check_hosts()
+        collector.check_providers()
         collector.read_whole_providers(collector.providers_to_read_whole())
         collector.read_consumers(sorted(scope.named_consumers))
         collector.read_servers_and_migrations()
         if not scope.everything:
             collector.resolve_unknown_consumers()
             collector.complete_consumer_allocations()
+        collector.read_deleted_servers()
+        collector.read_sharing_providers()
+    except BaseException:
+        # A failed read ends the run now: the requests still in flight
+        # are not waited for (the reader stops retrying them).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     snapshot = collector.snapshot
     snapshot.seconds = time.monotonic() - started
     return snapshot

@@ -22,8 +22,12 @@ with:
 
 TRACKER_AUDIT_SCREENSHOT=FILE keeps the HTML report's screenshot of the
 leaky cloud (doc/source/audit-report.png is one).
+
+The tests that freeze Placement or run nova-manage need the local cloud
+(LOCALCLOUD_DIR, from tools/localcloud env) and are skipped without it.
 """
 
+import datetime
 import fcntl
 import json
 import os
@@ -44,6 +48,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 PLACEMENT = '1.28'
 COMPUTE = '2.74'
+NOVA_MANAGE_ORPHAN = re.compile(
+    r'Allocations for consumer UUID (\S+) on Resource Provider (\S+)')
 FLAVOR = os.environ.get('TRACKER_AUDIT_FLAVOR', 'tracker.small')
 BOOT_TIMEOUT = 180
 #: Each test audits the whole cloud, so each must not see what another one
@@ -52,7 +58,8 @@ LOCK_PATH = os.path.join(tempfile.gettempdir(),
                          'tracker-audit-functional.lock')
 
 
-class AuditCliTest(testtools.TestCase):
+class AuditCliBase(testtools.TestCase):
+    """Set-up and helpers: the cloud, tracker-audit, planted data."""
 
     def setUp(self):
         super().setUp()
@@ -142,6 +149,7 @@ class AuditCliTest(testtools.TestCase):
                   % (server_id, BOOT_TIMEOUT))
 
     def delete_server(self, server_id):
+        self.deleted_at = time.monotonic()
         self.conn.compute.delete('/servers/%s' % server_id,
                                  microversion=COMPUTE)
         # Nova answers 404 before the compute frees the allocation; wait
@@ -157,6 +165,9 @@ class AuditCliTest(testtools.TestCase):
             if gone and not held:
                 return
             time.sleep(1)
+
+
+class AuditCliTest(AuditCliBase):
 
     def test_clean_cloud_exits_0(self):
         code, document, stderr = self.audit()
@@ -257,3 +268,155 @@ class AuditCliTest(testtools.TestCase):
             directory, 'audit.png')
         self.assertEqual([], chromium.screenshot(binary, page, png))
         self.assertEqual((1280, 1100), chromium.png_size(png))
+
+
+class LocalCloudAuditTest(AuditCliBase):
+    """What needs the local cloud itself: its service control, nova-manage."""
+
+    def setUp(self):
+        self.localcloud = os.environ.get('LOCALCLOUD_DIR')
+        if not self.localcloud:
+            self.skipTest('LOCALCLOUD_DIR is not set (eval "$(tools/'
+                          'localcloud env)"): needs the local cloud')
+        super().setUp()
+
+    def localcloud_command(self, *args):
+        done = subprocess.run(
+            [sys.executable, os.path.join(REPO, 'tools', 'localcloud')] +
+            list(args), cwd=REPO, capture_output=True, text=True,
+            timeout=300)
+        self.assertEqual(0, done.returncode, done.stdout + done.stderr)
+
+    def nova_manage_orphans(self):
+        """{consumer: provider} nova-manage placement audit names."""
+        done = subprocess.run(
+            [os.path.join(self.localcloud, 'venv', 'bin', 'nova-manage'),
+             '--config-file', os.path.join(self.localcloud, 'etc', 'nova',
+                                           'nova.conf'),
+             'placement', 'audit', '--verbose'],
+            capture_output=True, text=True, timeout=600)
+        self.assertIn(done.returncode, (0, 3), done.stdout + done.stderr)
+        return dict(NOVA_MANAGE_ORPHAN.findall(done.stdout))
+
+    def create_provider(self, name, traits, inventories):
+        provider = str(uuid.uuid4())
+        response = self.conn.placement.post(
+            '/resource_providers', microversion=PLACEMENT,
+            json={'uuid': provider, 'name': name})
+        self.assertEqual(200, response.status_code, response.text)
+        self.addCleanup(self.conn.placement.delete,
+                        '/resource_providers/%s' % provider,
+                        microversion=PLACEMENT)
+        response = self.conn.placement.put(
+            '/resource_providers/%s/inventories' % provider,
+            microversion=PLACEMENT, json={
+                'resource_provider_generation': 0,
+                'inventories': {rc: {'total': total}
+                                for rc, total in inventories.items()}})
+        self.assertEqual(200, response.status_code, response.text)
+        if traits:
+            response = self.conn.placement.put(
+                '/resource_providers/%s/traits' % provider,
+                microversion=PLACEMENT, json={
+                    'resource_provider_generation': 1, 'traits': traits})
+            self.assertEqual(200, response.status_code, response.text)
+        return provider
+
+    def test_frozen_placement_exits_1_within_the_timeout(self):
+        # A frozen process (SIGSTOP) accepts connections and answers
+        # nothing: the audit must end on its own, naming Placement.
+        self.addCleanup(self.localcloud_command, 'service', 'thaw',
+                        'placement')
+        self.localcloud_command('service', 'freeze', 'placement')
+        started = time.monotonic()
+        code, stdout, stderr = self.run_audit(
+            '--timeout', '5', '--retries', '1', '--settle', '0')
+        seconds = time.monotonic() - started
+        self.assertEqual(1, code, stdout + stderr)
+        self.assertEqual('', stdout)
+        errors = [line for line in stderr.splitlines()
+                  if line.startswith('tracker-audit: error:')]
+        self.assertEqual(1, len(errors), stderr)
+        self.assertIn('placement service unreachable', errors[0])
+        # 5 s x 2 attempts, 0.5 s of backoff, and the command's start.
+        self.assertLess(seconds, 5 * 2 + 0.5 + 10)
+
+    def test_every_orphan_nova_manage_names_tracker_audit_names(self):
+        # One orphan on each kind of provider nova-manage examines.
+        planted = {}
+        sharing = self.create_provider(
+            'audit-functional-sharing', ['MISC_SHARES_VIA_AGGREGATE'],
+            {'DISK_GB': 1000})
+        left = self.create_provider(
+            'audit-functional-left', ['COMPUTE_NODE'],
+            {'VCPU': 8, 'MEMORY_MB': 8192})
+        outside = self.create_provider(
+            'audit-functional-outside', [],
+            {'VCPU': 8, 'MEMORY_MB': 8192, 'DISK_GB': 100})
+        for provider, resources in (
+                (self.compute1, {'VCPU': 1, 'MEMORY_MB': 64}),
+                (sharing, {'DISK_GB': 5}),
+                (left, {'VCPU': 1}),
+                (outside, {'MEMORY_MB': 64, 'DISK_GB': 1})):
+            consumer = str(uuid.uuid4())
+            self.addCleanup(self.delete_allocations, consumer)
+            self.put_allocations(consumer, {provider: {
+                'resources': resources}})
+            planted[consumer] = provider
+
+        named_by_nova_manage = self.nova_manage_orphans()
+        code, document, stderr = self.audit('--settle', '0')
+        self.assertEqual(3, code, stderr)
+        named = {f['consumer'] for f in document['findings']}
+        self.assertEqual(planted, {c: p for c, p in
+                                   named_by_nova_manage.items()
+                                   if c in planted})
+        self.assertEqual(set(), set(named_by_nova_manage) - named)
+        explanations = {f['consumer']: f['explanation']
+                        for f in self.findings(document,
+                                               'orphan_allocation')}
+        for consumer, provider in planted.items():
+            self.assertIn(consumer, explanations)
+        by_provider = {p: explanations[c] for c, p in planted.items()}
+        self.assertIn('on compute node', by_provider[self.compute1])
+        self.assertIn('on sharing provider', by_provider[sharing])
+        self.assertIn('COMPUTE_NODE trait but no compute node',
+                      by_provider[left])
+        self.assertIn("outside every compute node's tree",
+                      by_provider[outside])
+
+    def test_leak_of_a_deleted_server_waits_for_the_grace_then_says_when(
+            self):
+        server = self.boot_server()
+        held = self.conn.placement.get(
+            '/allocations/%s' % server['id'],
+            microversion=PLACEMENT).json()
+        self.delete_server(server['id'])
+        # The leak: the deleted server's allocations put back.
+        self.addCleanup(self.delete_allocations, server['id'])
+        self.put_allocations(
+            server['id'], {rp: {'resources': a['resources']}
+                           for rp, a in held['allocations'].items()},
+            None, held['project_id'], held['user_id'])
+        deleted = [s for s in self.conn.compute.get(
+            '/servers/detail?all_tenants=1&deleted=true&changes-since=%s'
+            % (datetime.datetime.utcnow() - datetime.timedelta(
+                minutes=30)).strftime('%Y-%m-%dT%H:%M:%SZ'),
+            microversion=COMPUTE).json()['servers']
+            if s['id'] == server['id']]
+        self.assertEqual(1, len(deleted))
+
+        code, document, stderr = self.audit('--server', server['id'])
+        orphans = self.findings(document, 'orphan_allocation')
+        if time.monotonic() - self.deleted_at < 50:
+            # Clean-up in flight: no finding yet.
+            self.assertEqual(0, code, document or stderr)
+            self.assertEqual([], orphans)
+        time.sleep(max(0, 65 - (time.monotonic() - self.deleted_at)))
+        code, document, stderr = self.audit('--server', server['id'])
+        self.assertEqual(3, code, stderr)
+        orphans = self.findings(document, 'orphan_allocation')
+        self.assertEqual([server['id']],
+                         sorted({f['consumer'] for f in orphans}))
+        self.assertIn('which Nova deleted at', orphans[0]['explanation'])
+        self.assertEqual(1, document['summary']['reads'])

@@ -16,6 +16,9 @@ It lets the CLI tests run tracker-audit end to end through openstacksdk
 and keystoneauth (authentication, catalog, microversion headers, debug
 logging) without a cloud. Nova and Placement answer from a recorded
 fixture; Keystone's two answers follow the Identity v3 API reference.
+``fail`` makes chosen requests fail the ways a cloud fails: a frozen
+process (the connection is accepted and nothing comes back), a dropped
+connection, an error status.
 """
 
 import http.server
@@ -28,6 +31,12 @@ import fixtures
 
 TOKEN = 'gAAAAABfaketokenvalue0123456789abcdef'
 PASSWORD = 'pa55-w0rd-never-printed'
+
+
+#: How long a frozen answer waits at most (the test's cleanup ends it).
+FROZEN_SECONDS = 120
+FREEZE = 'freeze'
+DROP = 'drop'
 
 
 def closed_port():
@@ -50,11 +59,45 @@ class FakeCloud(fixtures.Fixture):
         self.catalog = catalog or {'compute': 'here', 'placement': 'here'}
         self.requests = []
         self.unanswered = []
+        self.faults = []
+        self.released = threading.Event()
+        self._fault_lock = threading.Lock()
+
+    def fail(self, where, action, times=None):
+        """Make the requests to ``where`` fail with ``action``.
+
+        ``where`` is a prefix of "<service> <path>", such as "placement",
+        "identity" or "placement /resource_providers/"; ``action`` is
+        FREEZE (accept, read the request, never answer), DROP (close the
+        connection without an answer) or an HTTP status. After ``times``
+        failures (None: never) the cloud answers again.
+        """
+        self.faults.append({'where': where, 'action': action,
+                            'times': times})
+
+    def _fault_for(self, where):
+        with self._fault_lock:
+            for fault in self.faults:
+                if not where.startswith(fault['where']):
+                    continue
+                if fault['times'] is not None:
+                    if fault['times'] <= 0:
+                        continue
+                    fault['times'] -= 1
+                return fault['action']
+        return None
 
     def _setUp(self):
         cloud = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            # Keep-alive, as the services behind a real endpoint allow: a
+            # client's cost per request is then what it is on a cloud.
+            protocol_version = 'HTTP/1.1'
+            # Headers and body go out in two writes; without TCP_NODELAY
+            # the second waits for the client's delayed ACK (40 ms).
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 
@@ -78,6 +121,9 @@ class FakeCloud(fixtures.Fixture):
         thread.start()
         self.addCleanup(self.server.server_close)
         self.addCleanup(self.server.shutdown)
+        # First of all (cleanups run last in, first out): let frozen
+        # answers go.
+        self.addCleanup(self.released.set)
 
     # -- answers
 
@@ -115,6 +161,20 @@ class FakeCloud(fixtures.Fixture):
                               dict(request.headers.items())))
         length = int(request.headers.get('Content-Length') or 0)
         body = json.loads(request.rfile.read(length) or b'null')
+        service, _, rest = url.path.lstrip('/').partition('/')
+        action = self._fault_for('%s /%s%s' % (
+            service, rest, '?' + url.query if url.query else ''))
+        if action == FREEZE:
+            self.released.wait(FROZEN_SECONDS)
+            request.close_connection = True
+            return
+        if action == DROP:
+            request.close_connection = True
+            return
+        if action is not None:
+            return self.send(request, action, {'errors': [{
+                'status': action, 'title': 'injected',
+                'detail': 'injected by the fake cloud'}]})
         if url.path in ('/identity', '/identity/', '/identity/v3',
                         '/identity/v3/'):
             return self.send(request, 200, {'version': {

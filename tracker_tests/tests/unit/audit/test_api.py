@@ -17,6 +17,7 @@ remove, rename or retype the one field that the test is about.
 """
 
 import copy
+import importlib
 
 import testtools
 
@@ -31,6 +32,8 @@ READS_BY_PREFIX = (
     ('placement /allocations/', api.CONSUMER_ALLOCATIONS),
     ('compute /os-hypervisors/detail', api.HYPERVISORS),
     ('compute /os-services', api.COMPUTE_SERVICES),
+    ('compute /servers/detail?all_tenants=1&changes-since',
+     api.DELETED_SERVERS),
     ('compute /servers/detail', api.SERVERS),
     ('compute /servers/', api.SERVER),
     ('compute /os-migrations', api.MIGRATIONS),
@@ -64,6 +67,62 @@ class TestRecordedPayloadsAreValid(testtools.TestCase):
         self.assertEqual({r.name for _, r in READS_BY_PREFIX} | {
             api.PROVIDER_INVENTORIES.name, api.PROVIDER_ALLOCATIONS.name},
             checked)
+
+
+class TestQuickChecks(testtools.TestCase):
+    """A quick check accepts only what its schema accepts."""
+
+    READS = (api.PROVIDER_ALLOCATIONS, api.PROVIDER_INVENTORIES,
+             api.CONSUMER_ALLOCATIONS)
+
+    def recorded(self):
+        for name in fakes.fixture_names():
+            for key, answer in fakes.load(name)['responses'].items():
+                read = read_of(key)
+                if answer['status'] == 200 and read in self.READS:
+                    yield read, answer['body']
+
+    def schema_accepts(self, read, body):
+        return not list(read.validator.iter_errors(body))
+
+    def test_every_recorded_answer_passes_the_quick_check(self):
+        seen = set()
+        for read, body in self.recorded():
+            self.assertTrue(read.quick_check(body), body)
+            seen.add(read.name)
+        self.assertEqual({read.name for read in self.READS}, seen)
+
+    def test_broken_answers_fail_the_quick_check_and_the_schema(self):
+        def breakages(body):
+            """Copies of body with one value broken, deep inside too."""
+            if isinstance(body, dict):
+                for key, value in body.items():
+                    for broken in ('x', -1, True, None, 1.5, []):
+                        yield dict(body, **{key: broken})
+                    yield {k: v for k, v in body.items() if k != key}
+                    for deeper in breakages(value):
+                        yield dict(body, **{key: deeper})
+        checked = 0
+        for read, body in self.recorded():
+            for broken in breakages(body):
+                if read.quick_check(broken):
+                    self.assertTrue(self.schema_accepts(read, broken),
+                                    broken)
+                    checked += 1
+                elif not self.schema_accepts(read, broken):
+                    checked += 1
+        self.assertGreater(checked, 100)
+
+
+class TestTempestSchemas(testtools.TestCase):
+
+    def test_each_read_uses_the_schema_tempests_client_picks(self):
+        for name, (client, microversion, module) in (
+                api.TEMPEST_SCHEMAS.items()):
+            path, _, class_name = client.rpartition('.')
+            client_class = getattr(importlib.import_module(path), class_name)
+            self.assertEqual(module, api._tempest_schema(
+                client_class, microversion).__name__, name)
 
 
 class TestInvalidPayloads(testtools.TestCase):

@@ -23,6 +23,7 @@ import datetime
 import testtools
 
 from tracker_tests.audit import checks
+from tracker_tests.audit import lookups
 from tracker_tests.audit import snapshot
 from tracker_tests.tests.unit.audit import fakes
 
@@ -127,6 +128,216 @@ class TestRecordedFindings(testtools.TestCase):
             [(f.consumer, f.provider) for f in stale])
         self.assertIn('confirmed', stale[0].explanation)
         self.assertEqual([], of_kind(findings, 'orphan_allocation'))
+
+
+SHARING_LIST = 'placement /resource_providers?required=%s' % (
+    lookups.SHARING_TRAIT)
+
+
+def add_provider(reader, uuid, name, traits=(), consumers=None):
+    """Derived: a root provider added to a recording, with its allocations.
+
+    ``consumers`` maps consumer -> resources. The provider is listed with
+    the COMPUTE_NODE and sharing traits it is given; the answer to the
+    sharing providers' list is written when the recording lacks it (the
+    local cloud has no sharing provider, so a recording lists none).
+    """
+    reader.body('placement', '/resource_providers')[
+        'resource_providers'].append({
+            'uuid': uuid, 'name': name, 'generation': 1,
+            'root_provider_uuid': uuid, 'parent_provider_uuid': None})
+    reader.responses.setdefault(SHARING_LIST, {
+        'status': 200, 'body': {'resource_providers': []}})
+    for trait, key in ((lookups.COMPUTE_NODE_TRAIT,
+                        'placement /resource_providers?required='
+                        'COMPUTE_NODE'),
+                       (lookups.SHARING_TRAIT, SHARING_LIST)):
+        if trait in traits:
+            reader.responses[key]['body']['resource_providers'].append(
+                {'uuid': uuid, 'name': name, 'generation': 1,
+                 'root_provider_uuid': uuid, 'parent_provider_uuid': None})
+    reader.responses['placement /resource_providers/%s/inventories'
+                     % uuid] = {'status': 200, 'body': {
+                         'resource_provider_generation': 1,
+                         'inventories': {'DISK_GB': {
+                             'total': 1000, 'reserved': 0,
+                             'allocation_ratio': 1.0, 'min_unit': 1,
+                             'max_unit': 1000, 'step_size': 1}}}}
+    reader.responses['placement /resource_providers/%s/allocations'
+                     % uuid] = {'status': 200, 'body': {
+                         'resource_provider_generation': 1,
+                         'allocations': {
+                             consumer: {'resources': resources,
+                                        'consumer_generation': 1}
+                             for consumer, resources in (
+                                 consumers or {}).items()}}}
+
+
+class TestOrphansOnEveryProvider(testtools.TestCase):
+    """Orphans outside compute trees, as nova-manage placement audit sees.
+
+    Derived from orphan_planted: providers of each kind are added with an
+    orphan each (the shared local cloud has no sharing provider and must
+    keep no stray provider).
+    """
+
+    SHARING = '0f5e3f1a-6a47-4c1d-9d1e-2b8b7f6d5a01'
+    LEFT = '1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d'
+    OUTSIDE = '2b3c4d5e-6f7a-4b9c-8d1e-2f3a4b5c6d7e'
+    ORPHANS = {SHARING: '9d1b3c5e-1111-4a2b-8c3d-4e5f6a7b8c9d',
+               LEFT: '9d1b3c5e-2222-4a2b-8c3d-4e5f6a7b8c9d',
+               OUTSIDE: '9d1b3c5e-3333-4a2b-8c3d-4e5f6a7b8c9d'}
+
+    def setUp(self):
+        super().setUp()
+        self.reader = fakes.FixtureReader('orphan_planted')
+        self.server = self.reader.notes['server']
+        add_provider(self.reader, self.SHARING, 'shared-disk',
+                     [lookups.SHARING_TRAIT], {
+                         self.ORPHANS[self.SHARING]: {'DISK_GB': 5},
+                         # A server's disk on shared storage: legitimate.
+                         self.server: {'DISK_GB': 1}})
+        add_provider(self.reader, self.LEFT, 'compute9',
+                     [lookups.COMPUTE_NODE_TRAIT],
+                     {self.ORPHANS[self.LEFT]: {'VCPU': 1}})
+        add_provider(self.reader, self.OUTSIDE, 'bench-provider', (),
+                     {self.ORPHANS[self.OUTSIDE]: {'MEMORY_MB': 64}})
+
+    def test_an_orphan_on_each_kind_of_provider_names_the_kind(self):
+        orphans = {f.provider: f for f in of_kind(
+            run(self.reader), 'orphan_allocation')}
+        self.assertEqual(
+            {self.reader.notes['provider']: self.reader.notes['orphan'],
+             self.SHARING: self.ORPHANS[self.SHARING],
+             self.LEFT: self.ORPHANS[self.LEFT],
+             self.OUTSIDE: self.ORPHANS[self.OUTSIDE]},
+            {provider: f.consumer for provider, f in orphans.items()})
+        self.assertIn('on compute node compute1 (%s)'
+                      % self.reader.notes['provider'],
+                      orphans[self.reader.notes['provider']].explanation)
+        self.assertIn('on sharing provider shared-disk (%s)' % self.SHARING,
+                      orphans[self.SHARING].explanation)
+        self.assertIn('has the COMPUTE_NODE trait but no compute node',
+                      orphans[self.LEFT].explanation)
+        self.assertIn("outside every compute node's tree",
+                      orphans[self.OUTSIDE].explanation)
+        # Hosts: the compute node's, the node name of a provider left by a
+        # compute node, none for the others.
+        self.assertEqual(
+            ('compute1', None, 'compute9', None),
+            (orphans[self.reader.notes['provider']].host,
+             orphans[self.SHARING].host, orphans[self.LEFT].host,
+             orphans[self.OUTSIDE].host))
+        for provider, consumer in self.ORPHANS.items():
+            self.assertEqual('openstack resource provider allocation '
+                             'delete %s' % consumer,
+                             orphans[provider].remedy)
+
+    def test_the_sharing_list_is_read_only_for_orphans_outside_trees(self):
+        run(self.reader)
+        self.assertIn(('placement', SHARING_LIST.split(' ', 1)[1], '1.28'),
+                      self.reader.requests)
+        clean = fakes.FixtureReader('servers_active')
+        run(clean)
+        self.assertNotIn(SHARING_LIST.split(' ', 1)[1],
+                         [path for _, path, _ in clean.requests])
+
+    def test_migration_on_a_sharing_provider_is_no_orphan(self):
+        # A move in progress holds the source's shared disk under the
+        # migration's uuid.
+        migration = fakes.load('verify_resize')['responses'][
+            'compute /os-migrations']['body']['migrations'][0]
+        migration.update({'uuid': self.ORPHANS[self.SHARING],
+                          'instance_uuid': self.server,
+                          'status': 'migrating'})
+        self.reader.body('compute', '/os-migrations')['migrations'].append(
+            migration)
+        self.assertNotIn(self.SHARING, [
+            f.provider for f in run(self.reader, kinds=['orphan_allocation'])])
+
+
+class TestOneReadIsConclusive(testtools.TestCase):
+    """Which findings one read confirms (lookups.py's doubt rules).
+
+    Derived from recordings: deleted servers are added to the deleted
+    servers' listing, and records' times are moved.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.reader = fakes.FixtureReader('orphan_planted')
+        self.orphan = self.reader.notes['orphan']
+        self.reference = max(
+            snapshot.parse_time(s['updated_at']) for s in self.reader.body(
+                'compute', '/os-services?binary=nova-compute')['services'])
+
+    def delete_server(self, server_id, seconds_ago):
+        key = [k for k in self.reader.responses if 'deleted=true' in k][0]
+        when = (self.reference - datetime.timedelta(
+            seconds=seconds_ago)).isoformat()
+        self.reader.responses[key]['body']['servers'].append({
+            'id': server_id, 'name': 'deleted-one', 'status': 'DELETED',
+            'updated': when + 'Z', 'OS-SRV-USG:terminated_at': when,
+            'tenant_id': 'p1', 'OS-EXT-SRV-ATTR:host': 'compute1'})
+
+    def examine(self, kinds=('orphan_allocation',)):
+        findings, doubts = checks.examine(snapshot.collect(self.reader),
+                                          kinds)
+        return {f.consumer: f for f in findings}, doubts
+
+    def test_a_consumer_nova_never_knew_is_a_confirmed_orphan(self):
+        findings, doubts = self.examine()
+        self.assertEqual([self.orphan], list(findings))
+        self.assertEqual({}, doubts)
+
+    def test_a_server_deleted_earlier_is_a_leak_saying_when(self):
+        self.delete_server(self.orphan, 600)
+        findings, doubts = self.examine()
+        self.assertIn('is server %s (deleted-one), which Nova deleted at '
+                      '2026-11-21 12:37:08 UTC, 10 min before the read'
+                      % self.orphan, findings[self.orphan].explanation)
+        self.assertEqual({}, doubts)
+
+    def test_a_server_deleted_moments_ago_is_clean_up_in_flight(self):
+        self.delete_server(self.orphan, 20)
+        findings, _ = self.examine()
+        self.assertEqual({}, findings)
+
+    def test_an_unknown_consumer_is_in_doubt_after_a_recent_deletion(self):
+        # Nova deleted that server's migrations with it: the consumer may
+        # be one of them, freed any moment now.
+        self.delete_server('7d2f5a8e-1c3b-4e6a-9f0d-2b4c6e8a0c1e', 20)
+        findings, doubts = self.examine()
+        self.assertEqual([self.orphan], list(findings))
+        self.assertIn('was deleted 20 s before the read began',
+                      doubts[findings[self.orphan].key])
+
+    def test_a_server_changed_before_the_read_is_conclusive(self):
+        reader = fakes.FixtureReader('missing_allocation')
+        server_id = reader.notes['server']
+        findings, doubts = checks.examine(snapshot.collect(reader),
+                                          ['missing_allocation'])
+        self.assertIn('server %s changed' % server_id,
+                      doubts[findings[0].key])
+        reader = fakes.FixtureReader('missing_allocation')
+        for body in (reader.body('compute', path) for path in (
+                '/servers/detail?all_tenants=1',)):
+            for server in body['servers']:
+                if server['id'] == server_id:
+                    server['updated'] = '2026-11-21T10:00:00Z'
+        findings, doubts = checks.examine(snapshot.collect(reader),
+                                          ['missing_allocation'])
+        self.assertEqual([server_id], [f.consumer for f in findings])
+        self.assertEqual({}, doubts)
+
+    def test_provider_list_races_are_always_re_read(self):
+        hypervisors = self.reader.body('compute', '/os-hypervisors/detail')
+        hypervisors['hypervisors'].remove(
+            fakes.hypervisor_named(self.reader, 'compute3'))
+        findings, doubts = checks.examine(
+            snapshot.collect(self.reader), ['provider_without_compute_node'])
+        self.assertEqual(lookups.PROVIDER_LIST_RACE,
+                         doubts[findings[0].key])
 
 
 class TestDerivedFindings(testtools.TestCase):

@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import fixtures
 import testtools
@@ -26,6 +27,7 @@ import testtools
 from tracker_tests.audit import checks
 from tracker_tests.audit import cli
 from tracker_tests.audit import report
+from tracker_tests.audit import sdk_reader
 from tracker_tests.tests.unit.audit import fake_cloud
 from tracker_tests.tests.unit.audit import fakes
 
@@ -128,14 +130,19 @@ class TestCleanCloud(CliTestCase):
         self.assertEqual({'findings', 'summary'}, set(document))
         self.assertEqual([], document['findings'])
         summary = document['summary']
-        # 'acknowledged' was added with --ignore/--baseline.
+        # 'acknowledged' was added with --ignore/--baseline,
+        # 'requests_by_service' with the benchmark's floor.
         self.assertEqual({'counts', 'providers', 'servers', 'consumers',
-                          'seconds', 'reads', 'requests', 'acknowledged'},
-                         set(summary))
+                          'seconds', 'reads', 'requests', 'acknowledged',
+                          'requests_by_service'}, set(summary))
         self.assertEqual(set(checks.KINDS), set(summary['counts']))
         self.assertEqual(3, summary['providers'])
         self.assertGreaterEqual(summary['servers'], 2)
         self.assertGreater(summary['requests'], 0)
+        self.assertEqual(summary['requests'],
+                         sum(summary['requests_by_service'].values()))
+        # Two provider lists, and inventories and allocations of three.
+        self.assertEqual(8, summary['requests_by_service']['placement'])
 
 
 class TestFindings(CliTestCase):
@@ -143,13 +150,33 @@ class TestFindings(CliTestCase):
     fixture_name = 'orphan_planted'
 
     def test_settle_interval_re_reads_until_settle_is_over(self):
-        self.start_cloud()
+        # compute1's servers changed 36 s before the read: its hypervisor
+        # figures stay in doubt, and only compute1 is read again.
+        cloud = self.start_cloud()
         self.assertEqual(3, self.run_cli(
             '--os-cloud', 'fake', '--settle', '0.3', '--settle-interval',
-            '0.1', '--kind', 'orphan_allocation', '--format', 'json'))
+            '0.1', '--kind', 'usage_mismatch', '--format', 'json'))
         document = json.loads(self.stdout.getvalue())
-        self.assertEqual(4, document['summary']['reads'])
-        self.assertEqual(1, document['summary']['counts']['orphan_allocation'])
+        # A wait is never shorter than the last read: how many reads fit
+        # depends on this machine's speed.
+        reads = document['summary']['reads']
+        self.assertGreaterEqual(reads, 2)
+        self.assertEqual(3, document['summary']['counts']['usage_mismatch'])
+        self.assertEqual(reads, len([
+            path for _, path, _ in cloud.requests
+            if path.endswith('/os-hypervisors/detail')]))
+        self.assertEqual(1, len([
+            path for _, path, _ in cloud.requests
+            if path.endswith('/servers/detail?all_tenants=1')]))
+
+    def test_an_orphan_nova_never_knew_is_confirmed_by_one_read(self):
+        self.start_cloud()
+        self.assertEqual(3, self.run_cli(
+            '--os-cloud', 'fake', '--kind', 'orphan_allocation', '--format',
+            'json'))
+        document = json.loads(self.stdout.getvalue())
+        self.assertEqual(1, document['summary']['reads'])
+        self.assertLess(document['summary']['seconds'], 3)
 
     def test_orphan_exits_3_naming_consumer_and_provider(self):
         self.start_cloud()
@@ -289,6 +316,207 @@ class TestCloudErrors(CliTestCase):
         self.assertEqual(1, self.run_cli('--settle', '0', '--debug'))
         self.assertIn('authentication failed', self.one_error_line())
         self.assertNotIn('wrong-secret-123', self.stderr.getvalue())
+
+
+class TestNeverHang(CliTestCase):
+    """Timeouts and retries against a cloud that freezes, drops or fails."""
+
+    fixture_name = 'orphan_planted'
+    TIMEOUT = 0.5
+
+    def audit(self, *args, retries=1):
+        started = time.monotonic()
+        code = self.run_cli('--os-cloud', 'fake', '--settle', '0',
+                            '--timeout', str(self.TIMEOUT), '--retries',
+                            str(retries), *args)
+        return code, time.monotonic() - started
+
+    def bound(self, retries=1):
+        # timeout x (retries + 1) plus the backoff, and a second for the
+        # in-process start (parser, openstacksdk's configuration).
+        return (self.TIMEOUT * (retries + 1) +
+                sdk_reader.total_backoff(retries) + 1.5)
+
+    def test_frozen_placement_ends_the_run_naming_service_and_path(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement /resource_providers', fake_cloud.FREEZE)
+        code, seconds = self.audit()
+        self.assertEqual(1, code)
+        line = self.one_error_line()
+        self.assertIn('placement service unreachable: GET '
+                      '/resource_providers', line)
+        self.assertIn('no answer within 0.5 s (2 attempts)', line)
+        self.assertLess(seconds, self.bound())
+        self.assertEqual('', self.stdout.getvalue())
+
+    def test_frozen_placement_endpoint_fails_at_discovery(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement', fake_cloud.FREEZE)
+        code, seconds = self.audit()
+        self.assertEqual(1, code)
+        self.assertIn('placement service unreachable', self.one_error_line())
+        self.assertLess(seconds, self.bound())
+
+    def test_frozen_nova_list_ends_the_run(self):
+        cloud = self.start_cloud()
+        cloud.fail('compute /v2.1/servers/detail', fake_cloud.FREEZE)
+        code, seconds = self.audit(retries=0)
+        self.assertEqual(1, code)
+        self.assertIn('compute service unreachable: GET /servers/detail',
+                      self.one_error_line())
+        self.assertLess(seconds, self.bound(retries=0))
+
+    def test_frozen_keystone_ends_the_run_naming_identity(self):
+        cloud = self.start_cloud()
+        cloud.fail('identity', fake_cloud.FREEZE)
+        code, seconds = self.audit()
+        self.assertEqual(1, code)
+        line = self.one_error_line()
+        self.assertIn('identity service unreachable', line)
+        self.assertIn('(2 attempts)', line)
+        self.assertLess(seconds, self.bound())
+
+    def test_5xx_and_dropped_connections_are_retried(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement /resource_providers/', 503, times=2)
+        cloud.fail('compute /v2.1/os-hypervisors', fake_cloud.DROP, times=1)
+        cloud.fail('placement /resource_providers?required', 500, times=1)
+        code, _ = self.audit('--kind', 'orphan_allocation', '-f', 'json',
+                             retries=2)
+        self.assertEqual(3, code, self.stderr.getvalue())
+        document = json.loads(self.stdout.getvalue())
+        self.assertEqual([self.recording['notes']['orphan']],
+                         [f['consumer'] for f in document['findings']])
+        # Each failed attempt was a request too.
+        gets = [path for method, path, _ in cloud.requests
+                if method == 'GET' and not path.rstrip('/').endswith(
+                    ('/placement', '/compute', '/identity/v3'))]
+        self.assertEqual(len(gets), document['summary']['requests'])
+
+    def test_a_4xx_answer_is_not_retried(self):
+        cloud = self.start_cloud()
+        cloud.fail('placement /resource_providers?required', 403)
+        code, _ = self.audit(retries=2)
+        self.assertEqual(1, code)
+        line = self.one_error_line()
+        self.assertIn('placement: GET /resource_providers?required='
+                      'COMPUTE_NODE failed with HTTP 403', line)
+        self.assertNotIn('attempts', line)
+        self.assertEqual(1, len([
+            path for _, path, _ in cloud.requests
+            if path.endswith('required=COMPUTE_NODE')]))
+
+    def test_a_partly_read_cloud_is_never_reported_clean(self):
+        for output_format in ('table', 'json', 'html', 'value', 'yaml',
+                              'csv', 'prometheus'):
+            self.stdout.truncate(0)
+            self.stdout.seek(0)
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            cloud = self.start_cloud()
+            cloud.fail('placement /resource_providers/', 503)
+            code, _ = self.audit('-f', output_format, retries=0)
+            self.assertEqual(1, code, output_format)
+            self.assertIn('placement service unreachable: GET '
+                          '/resource_providers/', self.one_error_line())
+            printed = self.stdout.getvalue()
+            self.assertNotIn('No findings', printed)
+            self.assertNotIn('orphan', printed)
+            if output_format == 'prometheus':
+                self.assertIn('tracker_audit_success 0.0', printed)
+                self.assertNotIn('tracker_audit_findings', printed)
+                self.assertNotIn('tracker_audit_new_findings', printed)
+            else:
+                self.assertEqual('', printed, output_format)
+
+    def test_timeout_and_retries_must_make_sense(self):
+        for args, flag in ((('--timeout', '0'), '--timeout'),
+                           (('--timeout', '-3'), '--timeout'),
+                           (('--retries', '-1'), '--retries')):
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli(*args))
+            self.assertIn(flag, self.one_error_line())
+
+    def test_session_options_the_audit_cannot_apply_are_refused(self):
+        for option in cli.UNAPPLIED_SESSION_OPTIONS:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            args = (option,) if option == '--collect-timing' else (
+                option, 'x')
+            self.assertEqual(2, self.run_cli(*args))
+            self.assertIn(option, self.one_error_line())
+
+
+class TestServerAndProviderScopes(CliTestCase):
+
+    fixture_name = 'orphan_planted'
+
+    def audit(self, *args):
+        return self.run_cli('--os-cloud', 'fake', '--settle', '0', '-f',
+                            'json', *args)
+
+    def findings(self):
+        return [(f['kind'], f['consumer']) for f in json.loads(
+            self.stdout.getvalue())['findings']]
+
+    def test_server_scope_of_a_consumer_nova_no_longer_knows(self):
+        self.start_cloud()
+        orphan = self.recording['notes']['orphan']
+        self.assertEqual(3, self.audit('--server', orphan.upper()))
+        self.assertEqual([('orphan_allocation', orphan)], self.findings())
+
+    def test_provider_scope_reads_that_provider_only(self):
+        # Derived: GET /servers/{id} of the servers on compute1, answered
+        # with their entries of the recorded list.
+        listed = self.recording['responses'][
+            'compute /servers/detail?all_tenants=1']['body']['servers']
+        for server in listed:
+            self.recording['responses']['compute /servers/%s' % server[
+                'id']] = {'status': 200, 'body': {'server': server}}
+        cloud = self.start_cloud()
+        provider = self.recording['notes']['provider']
+        self.assertEqual(3, self.audit('--provider', provider, '--kind',
+                                       'orphan_allocation'))
+        self.assertEqual([('orphan_allocation',
+                           self.recording['notes']['orphan'])],
+                         self.findings())
+        read = {path.split('/')[3] for _, path, _ in cloud.requests
+                if '/placement/resource_providers/' in path}
+        self.assertEqual({provider}, read)
+
+    def test_unknown_provider_exits_2_naming_it(self):
+        self.start_cloud()
+        missing = '5c8e7f0a-1b2c-4d3e-9f4a-5b6c7d8e9f00'
+        self.assertEqual(2, self.audit('--provider', missing))
+        line = self.one_error_line()
+        self.assertIn('--provider', line)
+        self.assertIn(missing, line)
+
+    def test_unknown_server_exits_2_naming_it(self):
+        # Derived: Nova's and Placement's answers for a uuid they do not
+        # know (an empty migration list, no allocations, 404 for the
+        # server).
+        missing = '5c8e7f0a-1b2c-4d3e-9f4a-5b6c7d8e9f01'
+        self.recording['responses'].update({
+            'compute /os-migrations?instance_uuid=%s' % missing: {
+                'status': 200, 'body': {'migrations': []}},
+            'placement /allocations/%s' % missing: {
+                'status': 200, 'body': {'allocations': {}}}})
+        self.start_cloud()
+        self.assertEqual(2, self.audit('--server', missing))
+        line = self.one_error_line()
+        self.assertIn('--server', line)
+        self.assertIn(missing, line)
+        self.assertEqual('', self.stdout.getvalue())
+
+    def test_a_server_or_provider_that_is_no_uuid_exits_2(self):
+        for flag in ('--server', '--provider'):
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertEqual(2, self.run_cli(flag, 'compute1'))
+            self.assertIn("%s: 'compute1' is not a UUID" % flag,
+                          self.one_error_line())
 
 
 class TestOutputHelpers(testtools.TestCase):

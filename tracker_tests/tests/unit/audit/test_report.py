@@ -124,6 +124,7 @@ class TestAcknowledged(testtools.TestCase):
 
     def test_rows_follow_the_row_columns(self):
         columns, data = report.rows(self.report)
+        data = list(data)  # made as cliff reads them
         self.assertEqual(report.ROW_COLUMNS, columns)
         self.assertEqual(len(self.result.findings), len(data))
         orphan = [row for row in data if row[0] == 'orphan_allocation'][0]
