@@ -34,6 +34,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__),
                                     os.pardir, os.pardir, os.pardir))
 DEVSTACK = os.path.join(REPO, 'devstack')
 HELPER = os.path.join(DEVSTACK, 'tracker-compute-service.sh')
+SERVICE_HELPER = os.path.join(DEVSTACK, 'tracker-service.sh')
 TEMPEST_CONFIG = '/opt/stack/tempest/etc/tempest.conf'
 
 # Stand-ins for the devstack functions plugin.sh calls. trueorfalse and
@@ -533,6 +534,756 @@ class TestComputeServiceHelper(testtools.TestCase):
             ['sudo -n -u stack %s --fake-host-prefix devstack --ssh-user '
              'stack stop devstack2' % HELPER,
              'sudo -n systemctl stop devstack@n-cpu-2'], calls)
+
+
+class FakeDevstack(fixtures.Fixture):
+    """Commands on PATH that stand in for the nodes of a devstack cloud.
+
+    Every node has a directory: its nova configuration (etc-nova), the
+    helper's settings, its systemd units (state files). systemctl changes
+    the states and logs what changes them; ssh runs the command on the
+    node named (or fails like an unreachable host); sudo runs what follows
+    "-n" as that user would; hostname answers the node's name.
+    """
+
+    def __init__(self, hostname='devstack.example.org'):
+        self.hostname = hostname
+
+    def _setUp(self):
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.bin = os.path.join(self.dir, 'bin')
+        os.mkdir(self.bin)
+        self.log = os.path.join(self.dir, 'calls.log')
+        open(self.log, 'w').close()
+        self.http_codes = os.path.join(self.dir, 'http_codes')
+        self.heartbeats = os.path.join(self.dir, 'heartbeats')
+        for path in (self.http_codes, self.heartbeats):
+            open(path, 'w').close()
+        scripts = {
+            'hostname': '''
+                if [[ "${1:-}" == "-s" ]]; then
+                    echo "${FAKE_NODE%%%%.*}"
+                else
+                    echo "$FAKE_NODE"
+                fi
+            ''',
+            'sudo': '''
+                if [[ "$1" == "-n" && "$2" == "-u" ]]; then
+                    echo "sudo $*" >> %(log)s
+                    shift 3
+                    exec "$@"
+                fi
+                [[ "$1" == "-n" ]] && shift
+                FAKE_SUDO=1 exec "$@"
+            ''',
+            'systemctl': '''
+                tag=""
+                [[ -n "${FAKE_REMOTE:-}" ]] && tag="$FAKE_NODE\\$ "
+                [[ -n "${FAKE_SUDO:-}" ]] && tag+="sudo "
+                units=%(dir)s/nodes/$FAKE_NODE/units
+                args=("$@")
+                [[ "$1" == "--user" ]] && shift
+                verb=$1
+                unit=${args[-1]}
+                state=$(cat "$units/$unit" 2>/dev/null || echo stopped)
+                case "$verb" in
+                    is-active) [[ "$state" != stopped ]]; exit ;;
+                    show)
+                        if [[ "$state" == stopped ]]; then echo 0; exit; fi
+                        pid=$(( $(cksum <<< "$unit" | cut -d" " -f1) \\
+                            %% 30000 + 100 ))
+                        echo "$FAKE_NODE $unit" > %(dir)s/proc-$pid
+                        echo "$pid"
+                        exit ;;
+                esac
+                if [[ "${args[0]}" == "--user" ]]; then
+                    tag+="XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR "
+                fi
+                echo "${tag}systemctl ${args[*]}" >> %(log)s
+                case "$verb $2" in
+                    start*) echo running > "$units/$unit" ;;
+                    stop*|"kill --signal=SIGKILL")
+                        echo stopped > "$units/$unit" ;;
+                    "kill --signal=SIGSTOP") echo frozen > "$units/$unit" ;;
+                    "kill --signal=SIGCONT") echo running > "$units/$unit" ;;
+                esac
+            ''',
+            'ps': '''
+                # ps -o stat= -p PID
+                read -r node unit < %(dir)s/proc-$4 || exit 1
+                case "$(cat %(dir)s/nodes/$node/units/$unit)" in
+                    frozen) echo Tl ;;
+                    running) echo Ssl ;;
+                    *) exit 1 ;;
+                esac
+            ''',
+            'ssh': '''
+                echo "ssh $*" >> %(log)s
+                while [[ "$1" == -* ]]; do
+                    [[ "$1" == "-o" ]] && shift
+                    shift
+                done
+                node=${1#*@}
+                shift
+                [[ -d %(dir)s/nodes/$node ]] || exit 255
+                FAKE_NODE=$node FAKE_REMOTE=1 \\
+                    TRACKER_SERVICE_CONF=%(dir)s/nodes/$node/settings.conf \\
+                    exec bash -c "$*"
+            ''',
+            'getent': '''
+                [[ -d %(dir)s/nodes/$2 ]] || grep -qx "$2" \\
+                    %(dir)s/resolvable 2>/dev/null
+            ''',
+            'curl': '''
+                echo "curl ${*: -1}" >> %(log)s
+                code=$(head -n 1 %(dir)s/http_codes)
+                sed -i 1d %(dir)s/http_codes
+                printf '%%s' "${code:-200}"
+            ''',
+            'openstack': '''
+                echo "openstack $*" >> %(log)s
+                now=$(date +%%s)
+                while read -r state offset; do
+                    date -u -d "@$((now + offset))" \\
+                        "+$state %%Y-%%m-%%dT%%H:%%M:%%S.000000"
+                done < %(dir)s/heartbeats
+            ''',
+            'journalctl': 'echo "journal: $*"',
+        }
+        for name, body in scripts.items():
+            path = os.path.join(self.bin, name)
+            with open(path, 'w') as f:
+                f.write('#!/bin/bash\n' + textwrap.dedent(body % {
+                    'log': shlex.quote(self.log),
+                    'dir': shlex.quote(self.dir)}))
+            os.chmod(path, 0o755)
+        self.add_node(self.hostname)
+
+    def node_dir(self, node):
+        return os.path.join(self.dir, 'nodes', node)
+
+    def add_node(self, node, fake_hosts=(), compute_host=None,
+                 no_compute=False, units=None, **settings):
+        """A node with fake computes (their hosts), or one nova-compute
+        (with [DEFAULT] host compute_host, default: the node's name).
+        """
+        node_dir = self.node_dir(node)
+        etc = os.path.join(node_dir, 'etc-nova')
+        os.makedirs(os.path.join(node_dir, 'units'))
+        os.makedirs(etc)
+        if not no_compute:
+            driver = 'fake.FakeDriverWithoutFakeNodes' if fake_hosts \
+                else 'libvirt.LibvirtDriver'
+            with open(os.path.join(etc, 'nova-cpu.conf'), 'w') as f:
+                f.write('[DEFAULT]\ncompute_driver = %s\nstate_path = %s\n'
+                        % (driver, os.path.join(node_dir, 'state')))
+                if compute_host:
+                    f.write('host = %s\n' % compute_host)
+        for index, host in enumerate(fake_hosts, 1):
+            state = os.path.join(node_dir, 'state', host)
+            os.makedirs(state)
+            with open(os.path.join(etc, 'nova-fake.conf-%d' % index),
+                      'w') as f:
+                f.write('[DEFAULT]\nhost = %s\nstate_path = %s\n'
+                        % (host, state))
+        for unit, state in (units or {}).items():
+            self.set_unit(node, unit, state)
+        values = {'NOVA_CONF_DIR': etc, 'PLUGIN_DIR': REPO,
+                  'PYTHON': sys.executable, 'SSH_USER': 'stack',
+                  'WAIT_TIMEOUT': '2',
+                  'CHECK_TIMEOUT': '0.5', 'POLL_INTERVAL': '0.1'}
+        values.update(settings)
+        self.write_settings(node, values)
+        return node_dir
+
+    def write_settings(self, node, values, extra=''):
+        with open(os.path.join(self.node_dir(node), 'settings.conf'),
+                  'w') as f:
+            f.write('# test settings\n\n')
+            for key, value in values.items():
+                f.write('%s=%s\n' % (key, value))
+            f.write(extra)
+
+    def set_unit(self, node, unit, state):
+        with open(os.path.join(self.node_dir(node), 'units', unit),
+                  'w') as f:
+            f.write(state + '\n')
+
+    def unit_state(self, node, unit):
+        try:
+            with open(os.path.join(self.node_dir(node), 'units', unit)) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return 'stopped'
+
+    def run(self, argv, node=None):
+        node = node or self.hostname
+        env = {'PATH': self.bin + os.pathsep + os.environ.get(
+            'PATH', '/usr/bin:/bin'), 'LC_ALL': 'C', 'FAKE_NODE': node,
+            'TRACKER_SERVICE_CONF': os.path.join(self.node_dir(node),
+                                                 'settings.conf')}
+        open(self.log, 'w').close()
+        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=30)
+        with open(self.log) as f:
+            return proc.returncode, proc.stdout, proc.stderr, \
+                f.read().splitlines()
+
+
+class HelperTestBase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cloud = self.useFixture(FakeDevstack())
+        self.local = self.cloud.hostname
+
+    def helper(self, *args, node=None):
+        return self.cloud.run([SERVICE_HELPER] + list(args), node=node)
+
+
+class TestComputeCommands(HelperTestBase):
+
+    def setUp(self):
+        super().setUp()
+        self.cloud.add_node('subnode', fake_hosts=['subnode1', 'subnode2'],
+                            units={'devstack@n-cpu-2': 'running'})
+        self.cloud.add_node('compute1', units={'devstack@n-cpu': 'running'})
+
+    def use_fake_computes(self, hosts, **settings):
+        shutil.rmtree(self.cloud.node_dir(self.local))
+        self.cloud.add_node(self.local, fake_hosts=hosts, **settings)
+
+    def test_fake_host_maps_to_numbered_unit(self):
+        self.use_fake_computes(['devstack1', 'devstack2', 'devstack3'])
+        rc, out, err, calls = self.helper('compute', 'start', 'devstack3')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl start devstack@n-cpu-3'], calls)
+        self.assertEqual('nova-compute on devstack3: start '
+                         '(devstack@n-cpu-3)\n', out)
+
+    def test_fake_host_prefix_ending_in_digits(self):
+        # lib/nova appends the index without a separator: node-12 runs
+        # node-121 .. node-123.
+        self.use_fake_computes(['node-121', 'node-122', 'node-123'])
+        rc, out, err, calls = self.helper('compute', 'stop', 'node-123')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl stop devstack@n-cpu-3'], calls)
+
+    def test_this_node_maps_to_n_cpu(self):
+        for host in ('devstack.example.org', 'devstack'):
+            rc, out, err, calls = self.helper('compute', 'stop', host)
+            self.assertEqual(0, rc, err)
+            self.assertEqual(['sudo systemctl stop devstack@n-cpu'], calls)
+
+    def test_host_from_nova_cpu_conf(self):
+        shutil.rmtree(self.cloud.node_dir(self.local))
+        self.cloud.add_node(self.local, compute_host='cmp-a')
+        rc, out, err, calls = self.helper('compute', 'start', 'cmp-a')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl start devstack@n-cpu'], calls)
+
+    def test_user_units(self):
+        self.use_fake_computes(['devstack1', 'devstack2'],
+                               USER_UNITS='True')
+        rc, out, err, calls = self.helper('compute', 'stop', 'devstack2')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['XDG_RUNTIME_DIR=/run/user/%d systemctl --user '
+                          'stop devstack@n-cpu-2' % os.getuid()], calls)
+
+    def test_kill_is_sigkill(self):
+        self.cloud.set_unit(self.local, 'devstack@n-cpu', 'running')
+        rc, out, err, calls = self.helper('compute', 'kill', 'devstack')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl kill --signal=SIGKILL '
+                          'devstack@n-cpu',
+                          'sudo systemctl stop devstack@n-cpu'], calls)
+        rc, out, err, calls = self.helper('compute', 'kill', 'devstack')
+        self.assertEqual(0, rc, err)
+        self.assertEqual([], calls)
+        self.assertIn('is not running: nothing to kill', out)
+
+    def test_other_node_through_ssh(self):
+        rc, out, err, calls = self.helper('compute', 'stop', 'compute1')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@compute1 '
+             '%s --this-node compute stop compute1' % SERVICE_HELPER,
+             'compute1$ sudo systemctl stop devstack@n-cpu'], calls)
+        self.assertEqual('stopped',
+                         self.cloud.unit_state('compute1', 'devstack@n-cpu'))
+
+    def test_fake_compute_of_another_node(self):
+        # "subnode2" does not resolve: the node is "subnode", the unit
+        # devstack@n-cpu-2 there.
+        rc, out, err, calls = self.helper('compute', 'kill', 'subnode2')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode '
+             '%s --this-node compute kill subnode2' % SERVICE_HELPER,
+             'subnode$ sudo systemctl kill --signal=SIGKILL '
+             'devstack@n-cpu-2',
+             'subnode$ sudo systemctl stop devstack@n-cpu-2'], calls)
+
+    def test_resolvable_node_without_that_compute_is_skipped(self):
+        # "subnode1" resolves (another machine) but runs no compute of
+        # that name; "subnode" does.
+        self.cloud.add_node('subnode1', no_compute=True)
+        rc, out, err, calls = self.helper('compute', 'start', 'subnode1')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode1 '
+             '%s --this-node compute start subnode1' % SERVICE_HELPER,
+             'ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode '
+             '%s --this-node compute start subnode1' % SERVICE_HELPER,
+             'subnode$ sudo systemctl start devstack@n-cpu-1'], calls)
+
+    def test_user_units_reach_other_nodes(self):
+        self.cloud.write_settings(self.local, {
+            'NOVA_CONF_DIR': os.path.join(self.cloud.node_dir(self.local),
+                                          'etc-nova'),
+            'SSH_USER': 'stack', 'USER_UNITS': 'True'})
+        rc, out, err, calls = self.helper('compute', 'start', 'subnode2')
+        self.assertEqual(0, rc, err)
+        self.assertIn('--this-node --user-units compute start subnode2',
+                      calls[0])
+        self.assertEqual('subnode$ XDG_RUNTIME_DIR=/run/user/%d systemctl '
+                         '--user start devstack@n-cpu-2' % os.getuid(),
+                         calls[1])
+
+    def test_unknown_host(self):
+        rc, out, err, calls = self.helper('compute', 'stop', 'nowhere12')
+        self.assertEqual(2, rc)
+        self.assertIn('no node runs a nova-compute with host nowhere12 '
+                      '(devstack.example.org: not here; no other node of '
+                      'that name resolves)', err)
+        self.assertEqual([], calls)
+        rc, out, err, calls = self.helper('compute', 'stop', 'subnode3')
+        self.assertEqual(2, rc)
+        self.assertIn('subnode: not there', err)
+
+    def test_this_node_only(self):
+        rc, out, err, calls = self.helper('--this-node', 'compute', 'stop',
+                                          'compute1')
+        self.assertEqual(3, rc)
+        self.assertIn('compute1 is not a compute of devstack.example.org',
+                      err)
+        self.assertEqual([], calls)
+
+    def test_other_node_without_ssh_user_fails(self):
+        self.cloud.write_settings(self.local, {'NOVA_CONF_DIR': os.path.join(
+            self.cloud.node_dir(self.local), 'etc-nova')})
+        rc, out, err, calls = self.helper('compute', 'stop', 'compute1')
+        self.assertEqual(2, rc)
+        self.assertIn('compute1 is not a compute of this node '
+                      '(devstack.example.org) and no SSH_USER is set', err)
+        self.assertEqual([], calls)
+
+    def test_helper_missing_on_the_other_node(self):
+        self.cloud.write_settings(self.local, {
+            'NOVA_CONF_DIR': os.path.join(self.cloud.node_dir(self.local),
+                                          'etc-nova'),
+            'SSH_USER': 'stack', 'REMOTE_HELPER': '/nonexistent/helper.sh'})
+        rc, out, err, calls = self.helper('compute', 'stop', 'compute1')
+        self.assertEqual(1, rc)
+        self.assertIn('compute1 has no /nonexistent/helper.sh (the plugin '
+                      'must be checked out at the same path on every node)',
+                      err)
+
+    def test_rejects_option_like_host(self):
+        for host in ('-oProxyCommand=touch /tmp/x', 'a b'):
+            rc, out, err, calls = self.helper('compute', 'stop', host)
+            self.assertEqual(2, rc)
+            self.assertIn("'%s' is not a host name" % host, err)
+            self.assertEqual([], calls)
+
+    def test_rejects_unknown_action(self):
+        rc, out, err, calls = self.helper('compute', 'restart', 'devstack')
+        self.assertEqual(2, rc)
+        self.assertIn("unknown compute action 'restart'; one of: stop start "
+                      "kill fault", err)
+        self.assertEqual([], calls)
+
+    def test_template_from_plugin_runs_helper_as_stack_user(self):
+        argv = config.CommandTemplate()(
+            'sudo -n -u stack %s compute stop {host}' % SERVICE_HELPER)
+        rc, out, err, calls = self.cloud.run(
+            config.render_command(argv, host='devstack'))
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['sudo -n -u stack %s compute stop devstack' % SERVICE_HELPER,
+             'sudo systemctl stop devstack@n-cpu'], calls)
+
+
+class TestComputeFaults(HelperTestBase):
+
+    def setUp(self):
+        super().setUp()
+        from tracker_tests.faults import spec
+        self.spec = spec
+        shutil.rmtree(self.cloud.node_dir(self.local))
+        self.cloud.add_node(self.local, fake_hosts=['devstack1', 'devstack2'],
+                            SSH_USER='stack')
+        self.cloud.add_node('subnode', fake_hosts=['subnode1'])
+        for node, host in ((self.local, 'devstack2'),
+                           ('subnode', 'subnode1')):
+            spec.write_driver_info(self.state_path(node, host),
+                                   'TrackerFaultDriver',
+                                   ['spawn', 'update_provider_tree'],
+                                   ['NovaException', 'BuildAbortException'])
+
+    def state_path(self, node, host):
+        return os.path.join(self.cloud.node_dir(node), 'state', host)
+
+    def pending(self, node, host):
+        return self.spec.compute_fault_file(
+            self.state_path(node, host)).pending()
+
+    def test_fault_on_a_local_fake_compute(self):
+        rc, out, err, calls = self.helper(
+            'compute', 'fault', 'devstack2', 'spawn', 'sleep-raise',
+            '--seconds', '2.5', '--count', '2', '--exception',
+            'BuildAbortException', '--instance', 'any')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            [self.spec.ComputeFault('spawn', 'sleep-raise', count=2,
+                                    seconds=2.5,
+                                    exception='BuildAbortException')],
+            self.pending(self.local, 'devstack2'))
+        self.assertIn('spawn: sleep 2.5 s, then raise BuildAbortException, '
+                      'the next 2 calls', out)
+        rc, out, err, calls = self.helper('compute', 'fault', 'devstack2',
+                                          'clear')
+        self.assertEqual(0, rc, err)
+        self.assertEqual([], self.pending(self.local, 'devstack2'))
+
+    def test_fault_on_another_nodes_compute(self):
+        rc, out, err, calls = self.helper(
+            'compute', 'fault', 'subnode1', 'update_provider_tree', 'raise',
+            '--seconds', '0', '--count', '1', '--exception', 'NovaException')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode '
+             '%s --this-node compute fault subnode1 update_provider_tree '
+             'raise --seconds 0 --count 1 --exception NovaException'
+             % SERVICE_HELPER], calls)
+        self.assertEqual(['update_provider_tree'], [
+            f.method for f in self.pending('subnode', 'subnode1')])
+
+    def test_compute_without_the_fault_driver(self):
+        rc, out, err, calls = self.helper('compute', 'fault', 'devstack1',
+                                          'spawn', 'raise')
+        self.assertEqual(1, rc)
+        self.assertIn("has not started tracker_tests' fault driver", err)
+
+    def test_bad_fault_is_named(self):
+        rc, out, err, calls = self.helper('compute', 'fault', 'devstack2',
+                                          'spwan', 'raise')
+        self.assertEqual(2, rc)
+        self.assertIn("the driver has no method 'spwan' (closest: spawn)",
+                      err)
+
+    def test_words_that_need_quoting_are_refused(self):
+        rc, out, err, calls = self.helper('compute', 'fault', 'subnode1',
+                                          'spawn', 'raise', '--exception',
+                                          'X;touch /tmp/y')
+        self.assertEqual(2, rc)
+        self.assertIn("'X;touch /tmp/y' is not a plain word", err)
+        self.assertEqual([], calls)
+
+
+class TestPlacementFaults(HelperTestBase):
+
+    def test_fault_file(self):
+        from tracker_tests.faults import spec
+        fault_file = os.path.join(self.cloud.dir, 'placement-faults.json')
+        self.cloud.write_settings(self.local, {
+            'PLUGIN_DIR': REPO, 'PYTHON': sys.executable,
+            'PLACEMENT_FAULT_FILE': fault_file})
+        rc, out, err, calls = self.helper(
+            'placement', 'fault', 'PUT', '^/allocations/', '409',
+            '--count', '2')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            [spec.PlacementFault('PUT', '^/allocations/', 409, 2)],
+            spec.FaultFile(fault_file, spec.PlacementFault).pending())
+        rc, out, err, calls = self.helper('placement', 'fault', 'clear')
+        self.assertEqual(0, rc, err)
+        self.assertFalse(os.path.exists(fault_file))
+
+    def test_without_placement_faults(self):
+        rc, out, err, calls = self.helper('placement', 'fault', 'clear')
+        self.assertEqual(2, rc)
+        self.assertIn('placement fault needs PLACEMENT_FAULT_FILE in', err)
+
+
+class TestServiceCommands(HelperTestBase):
+
+    UNITS = {
+        'placement': ['devstack@placement-api'],
+        'nova-api': ['devstack@n-api'],
+        'nova-conductor': ['devstack@n-super-cond', 'devstack@n-cond-cell1'],
+        'nova-scheduler': ['devstack@n-sch'],
+        'keystone': ['devstack@keystone'],
+        'message-bus': ['rabbitmq-server'],
+        'database': ['mariadb'],
+    }
+
+    def setUp(self):
+        super().setUp()
+        self.settings = {
+            'NOVA_CONF_DIR': '/nonexistent', 'WAIT_TIMEOUT': '2',
+            'CHECK_TIMEOUT': '0.5', 'POLL_INTERVAL': '0.1',
+            'PLACEMENT_URL': 'https://10.0.0.5/placement',
+            'NOVA_API_URL': 'https://10.0.0.5/compute/v2.1/',
+            'KEYSTONE_URL': 'https://10.0.0.5/identity/v3/',
+            'CONDUCTOR_UNITS': 'n-super-cond n-cond-cell1',
+            'SERVICE_HOSTNAME': 'devstack', 'RABBIT_HOST': '127.0.0.1',
+            'RABBIT_PORT': '1', 'DATABASE_UNIT': 'mariadb',
+            'DATABASE_HOST': '127.0.0.1', 'DATABASE_PORT': '1'}
+        self.write_settings()
+        for units in self.UNITS.values():
+            for unit in units:
+                self.cloud.set_unit(self.local, unit, 'running')
+
+    def write_settings(self, **changes):
+        self.settings.update(changes)
+        self.cloud.write_settings(self.local, self.settings)
+
+    def state(self, unit):
+        return self.cloud.unit_state(self.local, unit)
+
+    def test_every_service_maps_to_its_units(self):
+        for name, units in self.UNITS.items():
+            rc, out, err, calls = self.helper('service', 'stop', name)
+            self.assertEqual(0, rc, err)
+            self.assertEqual(['sudo systemctl stop %s' % u for u in units],
+                             calls, name)
+            self.assertEqual('%s stopped (%s)\n' % (name, ' '.join(units)),
+                             out)
+
+    def test_user_units_for_devstack_units_only(self):
+        self.write_settings(USER_UNITS='True')
+        rc, out, err, calls = self.helper('service', 'stop', 'placement')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['XDG_RUNTIME_DIR=/run/user/%d systemctl --user '
+                          'stop devstack@placement-api' % os.getuid()], calls)
+        # rabbitmq-server and the database are the distribution's units.
+        rc, out, err, calls = self.helper('service', 'stop', 'message-bus')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl stop rabbitmq-server'], calls)
+
+    def test_unknown_service_and_action(self):
+        rc, out, err, calls = self.helper('service', 'stop', 'nova')
+        self.assertEqual(2, rc)
+        self.assertIn("unknown service 'nova'; one of: placement nova-api "
+                      "nova-conductor nova-scheduler keystone message-bus "
+                      "database", err)
+        rc, out, err, calls = self.helper('service', 'pause', 'placement')
+        self.assertEqual(2, rc)
+        self.assertIn("unknown service action 'pause'; one of: stop start "
+                      "kill freeze thaw", err)
+        self.assertEqual([], calls)
+
+    def test_kill_keeps_a_restarting_unit_down(self):
+        rc, out, err, calls = self.helper('service', 'kill', 'placement')
+        self.assertEqual(0, rc, err)
+        # devstack's uwsgi units have Restart=always.
+        self.assertEqual(
+            ['sudo systemctl kill --signal=SIGKILL devstack@placement-api',
+             'sudo systemctl stop devstack@placement-api'], calls)
+        rc, out, err, calls = self.helper('service', 'kill', 'placement')
+        self.assertEqual(0, rc, err)
+        self.assertIn('is not running: nothing to kill', out)
+        self.assertEqual([], calls)
+
+    def test_start_waits_until_the_service_answers(self):
+        self.cloud.set_unit(self.local, 'devstack@placement-api', 'stopped')
+        # Apache answers 503 while uwsgi starts.
+        with open(self.cloud.http_codes, 'w') as f:
+            f.write('000\n503\n503\n200\n')
+        rc, out, err, calls = self.helper('service', 'start', 'placement')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['sudo systemctl start devstack@placement-api'] +
+            ['curl https://10.0.0.5/placement'] * 4, calls)
+        self.assertEqual('placement answers after start\n', out)
+
+    def test_start_gives_up_naming_the_service(self):
+        self.cloud.set_unit(self.local, 'devstack@n-api', 'stopped')
+        with open(self.cloud.http_codes, 'w') as f:
+            f.write('503\n' * 100)
+        rc, out, err, calls = self.helper('service', 'start', 'nova-api')
+        self.assertEqual(1, rc)
+        self.assertIn('nova-api (devstack@n-api) does not answer 2 s after '
+                      'start: HTTP 503 from https://10.0.0.5/compute/v2.1/',
+                      err)
+        self.assertIn('journal: -u devstack@n-api -n 15 --no-pager', err)
+
+    def test_freeze_and_thaw(self):
+        rc, out, err, calls = self.helper('service', 'freeze', 'keystone')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl kill --signal=SIGSTOP '
+                          'devstack@keystone'], calls)
+        self.assertEqual('frozen', self.state('devstack@keystone'))
+        rc, out, err, calls = self.helper('service', 'freeze', 'keystone')
+        self.assertEqual(0, rc, err)
+        self.assertIn('keystone (devstack@keystone) is already frozen', out)
+        # A frozen service cannot be started, only thawed.
+        rc, out, err, calls = self.helper('service', 'start', 'keystone')
+        self.assertEqual(1, rc)
+        self.assertIn('cannot start keystone: devstack@keystone frozen; thaw '
+                      'it', err)
+        rc, out, err, calls = self.helper('service', 'thaw', 'keystone')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl kill --signal=SIGCONT '
+                          'devstack@keystone',
+                          'curl https://10.0.0.5/identity/v3/'], calls)
+        self.assertEqual('running', self.state('devstack@keystone'))
+        rc, out, err, calls = self.helper('service', 'thaw', 'keystone')
+        self.assertEqual(0, rc, err)
+        self.assertIn('is not frozen: nothing to thaw', out)
+
+    def test_freeze_or_thaw_of_a_stopped_service_fails(self):
+        self.cloud.set_unit(self.local, 'devstack@n-sch', 'stopped')
+        for action in ('freeze', 'thaw'):
+            rc, out, err, calls = self.helper('service', action,
+                                              'nova-scheduler')
+            self.assertEqual(1, rc)
+            self.assertIn('cannot %s nova-scheduler: devstack@n-sch not '
+                          'running' % action, err)
+            self.assertEqual([], calls)
+
+    def test_stop_of_a_frozen_service_thaws_it_first(self):
+        self.cloud.set_unit(self.local, 'devstack@n-api', 'frozen')
+        rc, out, err, calls = self.helper('service', 'stop', 'nova-api')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl kill --signal=SIGCONT '
+                          'devstack@n-api',
+                          'sudo systemctl stop devstack@n-api'], calls)
+
+    def test_conductor_waits_for_fresh_heartbeats(self):
+        for unit in self.UNITS['nova-conductor']:
+            self.cloud.set_unit(self.local, unit, 'stopped')
+        # Both conductors (super and cell1) report after the start.
+        with open(self.cloud.heartbeats, 'w') as f:
+            f.write('up 5\nup 5\n')
+        rc, out, err, calls = self.helper('service', 'start',
+                                          'nova-conductor')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(
+            ['sudo systemctl start devstack@n-super-cond',
+             'sudo systemctl start devstack@n-cond-cell1',
+             'openstack --os-cloud devstack-admin --os-region-name '
+             'RegionOne compute service list --service nova-conductor '
+             '--host devstack -f value -c State -c Updated At'], calls)
+
+    def test_scheduler_with_an_old_heartbeat_times_out(self):
+        self.cloud.set_unit(self.local, 'devstack@n-sch', 'stopped')
+        with open(self.cloud.heartbeats, 'w') as f:
+            f.write('down -300\n')
+        rc, out, err, calls = self.helper('service', 'start',
+                                          'nova-scheduler')
+        self.assertEqual(1, rc)
+        self.assertIn('nova-scheduler (devstack@n-sch) does not answer 2 s '
+                      'after start: os-services: nova-scheduler on devstack '
+                      'is down, last heartbeat', err)
+
+    def serve(self, greeting=b'', expect=b''):
+        """A TCP server on 127.0.0.1 that, per connection, reads
+        ``expect`` then sends ``greeting`` (nothing: a frozen server);
+        returns its port.
+        """
+        import socket
+        import threading
+        server = socket.socket()
+        server.bind(('127.0.0.1', 0))
+        server.listen(8)
+        self.addCleanup(server.close)
+        received = []
+
+        def loop():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                with conn:
+                    data = b''
+                    conn.settimeout(2)
+                    try:
+                        while len(data) < len(expect):
+                            chunk = conn.recv(64)
+                            if not chunk:
+                                break
+                            data += chunk
+                    except OSError:
+                        pass
+                    received.append(data)
+                    if greeting and data == expect:
+                        conn.sendall(greeting)
+                    # Until the client goes: silent, a frozen server.
+                    try:
+                        conn.recv(1)
+                    except OSError:
+                        pass
+        threading.Thread(target=loop, daemon=True).start()
+        return server.getsockname()[1], received
+
+    def test_message_bus_answers_the_amqp_header(self):
+        port, received = self.serve(b'\x01\x00\x00', b'AMQP\x00\x00\x09\x01')
+        self.write_settings(RABBIT_PORT=str(port))
+        self.cloud.set_unit(self.local, 'rabbitmq-server', 'frozen')
+        rc, out, err, calls = self.helper('service', 'thaw', 'message-bus')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(b'AMQP\x00\x00\x09\x01', received[0])
+        self.assertEqual('message-bus answers after thaw\n', out)
+
+    def test_database_greets_first(self):
+        port, received = self.serve(b'J\x00\x00\x00\x0a11.4.2-MariaDB')
+        self.write_settings(DATABASE_PORT=str(port))
+        self.cloud.set_unit(self.local, 'mariadb', 'stopped')
+        rc, out, err, calls = self.helper('service', 'start', 'database')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(['sudo systemctl start mariadb'], calls)
+
+    def test_postgresql_answers_an_ssl_request(self):
+        port, received = self.serve(b'N', b'\x00\x00\x00\x08\x04\xd2\x16\x2f')
+        self.write_settings(DATABASE_PORT=str(port),
+                            DATABASE_TYPE='postgresql',
+                            DATABASE_UNIT='postgresql')
+        self.cloud.set_unit(self.local, 'postgresql', 'stopped')
+        rc, out, err, calls = self.helper('service', 'start', 'database')
+        self.assertEqual(0, rc, err)
+
+    def test_a_silent_server_is_not_up(self):
+        # A frozen MariaDB: the kernel accepts, nothing answers.
+        port, received = self.serve()
+        self.write_settings(DATABASE_PORT=str(port))
+        rc, out, err, calls = self.helper('service', 'start', 'database')
+        self.assertEqual(1, rc)
+        self.assertIn('database (mariadb) does not answer 2 s after start: '
+                      'no answer on 127.0.0.1:%d within 0.5 s' % port, err)
+
+    def test_settings_errors_are_named(self):
+        self.cloud.write_settings(self.local, self.settings,
+                                  extra='PLACEMENT=x\n')
+        rc, out, err, calls = self.helper('service', 'stop', 'placement')
+        self.assertEqual(2, rc)
+        self.assertIn('settings.conf:%d: unknown setting PLACEMENT; known: '
+                      'USER_UNITS SSH_USER' % (len(self.settings) + 3), err)
+        self.write_settings(PLACEMENT_URL='')
+        rc, out, err, calls = self.helper('service', 'start', 'placement')
+        self.assertEqual(2, rc)
+        self.assertIn('placement needs PLACEMENT_URL in ', err)
+
+    def test_usage(self):
+        for args in ((), ('service', 'stop'), ('--this-node', 'service',
+                                               'stop', 'placement'),
+                     ('--verbose', 'compute', 'stop', 'x')):
+            rc, out, err, calls = self.helper(*args)
+            self.assertEqual(2, rc, args)
+            self.assertIn('usage: tracker-service.sh', err)
 
 
 class TestShellcheck(testtools.TestCase):
