@@ -33,16 +33,25 @@ from tracker_tests import config
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__),
                                     os.pardir, os.pardir, os.pardir))
 DEVSTACK = os.path.join(REPO, 'devstack')
-HELPER = os.path.join(DEVSTACK, 'tracker-compute-service.sh')
-SERVICE_HELPER = os.path.join(DEVSTACK, 'tracker-service.sh')
+HELPER = os.path.join(DEVSTACK, 'tracker-service.sh')
 TEMPEST_CONFIG = '/opt/stack/tempest/etc/tempest.conf'
+HELPER_SETTINGS = '/etc/tracker-tempest-plugin/devstack-services.conf'
+SUDOERS = '/etc/sudoers.d/60_tracker_tempest_plugin'
+NOVA_PYTHON = '/opt/stack/data/venv/bin/python3'
 
-# Stand-ins for the devstack functions plugin.sh calls. trueorfalse and
-# is_service_enabled keep devstack's semantics; the others record calls.
+# Stand-ins for the devstack functions plugin.sh calls. trueorfalse,
+# is_service_enabled and iniget keep devstack's semantics; the others
+# record calls. "sudo install" of a file keeps a copy of it.
 STUBS = textwrap.dedent(r'''
     function iniset {
         if [[ "$1" == "-sudo" ]]; then shift; fi
         printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$INISET_LOG"
+    }
+    function iniadd {
+        echo "iniadd $*" >> "$CALLS_LOG"
+    }
+    function inidelete {
+        echo "inidelete $*" >> "$CALLS_LOG"
     }
     function iniget {
         awk -v section="$2" -v option="$3" '
@@ -77,16 +86,28 @@ STUBS = textwrap.dedent(r'''
         exit 3
     }
     function echo_summary { :; }
+    function hostname { echo devstack; }
     function setup_dev_lib { echo "setup_dev_lib $*" >> "$CALLS_LOG"; }
+    function setup_develop { echo "setup_develop $*" >> "$CALLS_LOG"; }
     function pip_install { echo "pip_install $*" >> "$CALLS_LOG"; }
     function install_tempest_plugins {
         echo "install_tempest_plugins TEMPEST_PLUGINS=$TEMPEST_PLUGINS" \
             >> "$CALLS_LOG"
     }
+    function openstack {
+        echo "openstack $*" >> "$CALLS_LOG"
+        case "$*" in
+            *" aggregate show "*|*" flavor show "*) return 1 ;;
+            *"compute service list"*"-c State") echo up ;;
+            *"compute service list"*"-c Zone") echo nova ;;
+        esac
+    }
+    function sleep { :; }
     function sudo {
         echo "sudo $*" >> "$CALLS_LOG"
-        if [[ "$1" == "install" ]]; then
-            cat "${@: -2:1}" > "$SUDOERS_COPY"
+        if [[ "$1" == "install" && " $* " != *" -d "* ]]; then
+            local dest=${*: -1}
+            cat "${@: -2:1}" > "$SUDO_FILES/${dest//\//%}"
         fi
     }
 ''')
@@ -100,22 +121,51 @@ BASE_SETTINGS = {
     'INSTALL_TEMPEST': 'True',
     'TEMPEST_PLUGINS': '0',
     'ENABLED_SERVICES': 'key,n-api,n-cpu,n-cond,n-sch,placement-api,'
-                        'q-svc,g-api,tempest',
+                        'q-svc,g-api,rabbit,mysql,tempest',
     'NOVA_SERVICE_REPORT_INTERVAL': '120',
+    'SERVICE_HOST': '10.0.0.5',
+    'SERVICE_PROTOCOL': 'https',
+    'KEYSTONE_SERVICE_URI': 'https://10.0.0.5/identity',
+    'MYSQL_HOST': '127.0.0.1',
+    'DATABASE_TYPE': 'mysql',
+    'REGION_NAME': 'RegionOne',
+    'PYTHON': NOVA_PYTHON,
+    'NOVA_CPU_CONF': '/etc/nova/nova-cpu.conf',
+    'NOVA_STATE_PATH': '/opt/stack/data/nova',
 }
 
 
 class DevstackPluginRun(object):
     """Outcome of sourcing the plugin for a list of phases."""
 
-    def __init__(self, returncode, stderr, options, calls, sudoers,
-                 xtrace):
+    def __init__(self, returncode, stdout, stderr, options, ini, calls,
+                 files, xtrace):
         self.returncode = returncode
+        self.stdout = stdout
         self.stderr = stderr
+        #: tempest.conf: {(section, option): value}
         self.options = options
+        #: other files: {path: {(section, option): value}}
+        self.ini = ini
         self.calls = calls
-        self.sudoers = sudoers
+        #: files installed with sudo: {destination: content}
+        self.files = files
         self.xtrace = xtrace
+
+    def helper_settings(self):
+        settings = {}
+        for line in self.files[HELPER_SETTINGS].splitlines():
+            if line and not line.startswith('#'):
+                key, value = line.split('=', 1)
+                settings[key] = value
+        return settings
+
+    def sudoers_rules(self):
+        return [line for line in self.files.get(SUDOERS, '').splitlines()
+                if line and not line.startswith('#')]
+
+    def calls_starting(self, prefix):
+        return [c for c in self.calls if c.startswith(prefix)]
 
 
 class DevstackPluginTestBase(testtools.TestCase):
@@ -123,6 +173,27 @@ class DevstackPluginTestBase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.nova_conf_dir = os.path.join(self.tmp, 'etc-nova')
+        self.systemd_dir = os.path.join(self.tmp, 'systemd')
+        self.data_dir = os.path.join(self.tmp, 'data')
+        self.bin_dir = os.path.join(self.tmp, 'bin')
+        for path in (self.nova_conf_dir, self.systemd_dir, self.data_dir,
+                     self.bin_dir):
+            os.mkdir(path)
+        self.placement_uwsgi = os.path.join(self.tmp, 'placement-uwsgi.ini')
+        with open(self.placement_uwsgi, 'w') as f:
+            f.write('[uwsgi]\nmodule = placement.wsgi.api:application\n')
+        # pip's console script: the fault computes run its interpreter.
+        self.write_executable('nova-compute', '#!%s\n# -*- coding: utf-8 '
+                              '-*-\nimport sys\n' % NOVA_PYTHON)
+        self.write_executable('nova-manage', '#!/bin/bash\necho '
+                              '"nova-manage $*" >> "$CALLS_LOG"\n')
+
+    def write_executable(self, name, text):
+        path = os.path.join(self.bin_dir, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        os.chmod(path, 0o755)
 
     def write_nova_conf(self, report_interval, service_down_time):
         path = os.path.join(self.tmp, 'nova.conf')
@@ -134,22 +205,37 @@ class DevstackPluginTestBase(testtools.TestCase):
 
     def run_plugin(self, settings, phases=(('stack', 'install'),
                                            ('stack', 'test-config')),
-                   xtrace=False):
+                   xtrace=False, gitdir_name='tracker-tempest-plugin'):
         logs = {name: os.path.join(self.tmp, name)
-                for name in ('INISET_LOG', 'CALLS_LOG', 'SUDOERS_COPY',
-                             'XTRACE_STATE')}
+                for name in ('INISET_LOG', 'CALLS_LOG', 'XTRACE_STATE')}
         for path in logs.values():
             open(path, 'w').close()
+        sudo_files = os.path.join(self.tmp, 'sudo-files')
+        shutil.rmtree(sudo_files, ignore_errors=True)
+        os.mkdir(sudo_files)
         values = dict(BASE_SETTINGS)
-        values.setdefault('NOVA_CONF', os.path.join(self.tmp, 'no-nova.conf'))
+        values.update({
+            'NOVA_CONF': os.path.join(self.tmp, 'no-nova.conf'),
+            'NOVA_CONF_DIR': self.nova_conf_dir,
+            'NOVA_FAKE_CONF': os.path.join(self.nova_conf_dir,
+                                           'nova-fake.conf'),
+            'NOVA_BIN_DIR': self.bin_dir,
+            'SYSTEMD_DIR': self.systemd_dir,
+            'DATA_DIR': self.data_dir,
+            'PLACEMENT_UWSGI_CONF': self.placement_uwsgi,
+        })
         values.update(settings)
         lines = ['set -o errexit -o nounset -o pipefail']
         lines += ['%s=%s' % (k, shlex.quote(v)) for k, v in logs.items()]
+        lines.append('SUDO_FILES=%s' % shlex.quote(sudo_files))
+        # For the stand-in executables (nova-manage).
+        lines.append('export CALLS_LOG')
         lines.append(STUBS)
         lines += ['%s=%s' % (k, shlex.quote(v)) for k, v in values.items()
                   if v is not None]
-        lines.append('declare -A GITDIR=([tracker-tempest-plugin]=%s)'
-                     % shlex.quote(REPO))
+        # enable_plugin NAME URL: devstack clones into GITDIR[NAME].
+        lines.append('declare -A GITDIR=([%s]=%s)'
+                     % (gitdir_name, shlex.quote(REPO)))
         if xtrace:
             lines.append('set -o xtrace')
         lines.append('source devstack/settings')
@@ -167,28 +253,49 @@ class DevstackPluginTestBase(testtools.TestCase):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True, timeout=60)
         options = {}
+        ini = {}
         with open(logs['INISET_LOG']) as f:
             for line in f.read().splitlines():
                 path, section, option, value = line.split('\t')
-                self.assertEqual(TEMPEST_CONFIG, path)
-                self.assertNotIn((section, option), options,
-                                 'set twice: [%s] %s' % (section, option))
-                options[(section, option)] = value
+                if path == TEMPEST_CONFIG:
+                    self.assertNotIn((section, option), options,
+                                     'set twice: [%s] %s' % (section, option))
+                    options[(section, option)] = value
+                else:
+                    ini.setdefault(path, {})[(section, option)] = value
         with open(logs['CALLS_LOG']) as f:
             calls = f.read().splitlines()
-        with open(logs['SUDOERS_COPY']) as f:
-            sudoers = f.read()
+        files = {}
+        for name in os.listdir(sudo_files):
+            with open(os.path.join(sudo_files, name)) as f:
+                files[name.replace('%', '/')] = f.read()
         with open(logs['XTRACE_STATE']) as f:
             xtrace_state = f.read().strip()
-        return DevstackPluginRun(proc.returncode, proc.stderr, options,
-                                 calls, sudoers, xtrace_state)
+        return DevstackPluginRun(proc.returncode, proc.stdout, proc.stderr,
+                                 options, ini, calls, files, xtrace_state)
 
     def assertSucceeded(self, run):
         self.assertEqual(0, run.returncode, run.stderr)
 
+    def assertDied(self, run, message):
+        self.assertEqual(3, run.returncode, run.stderr)
+        self.assertIn(message, run.stderr)
+
 
 def features(**values):
     return {('tracker-feature-enabled', k): v for k, v in values.items()}
+
+
+def helper_commands(prefix=HELPER):
+    """The [tracker] options the plugin writes with the helper."""
+    return {
+        ('tracker', 'compute_stop_command'): prefix + ' compute stop {host}',
+        ('tracker', 'compute_start_command'):
+            prefix + ' compute start {host}',
+        ('tracker', 'compute_kill_command'): prefix + ' compute kill {host}',
+        ('tracker', 'service_command'):
+            prefix + ' service {action} {service}',
+    }
 
 
 class TestDevstackPlugin(DevstackPluginTestBase):
@@ -200,14 +307,12 @@ class TestDevstackPlugin(DevstackPluginTestBase):
                                'LIVE_MIGRATION_AVAILABLE': 'True',
                                'NOVA_CONF': nova_conf})
         self.assertSucceeded(run)
-        expected = {
-            ('tracker', 'compute_stop_command'):
-                '%s --ssh-user stack stop {host}' % HELPER,
-            ('tracker', 'compute_start_command'):
-                '%s --ssh-user stack start {host}' % HELPER,
+        expected = helper_commands()
+        expected.update({
             # service_down_time 720 + 2 reports of 120 s
             ('tracker', 'service_state_timeout'): '960',
-        }
+            ('tracker', 'command_timeout'): '1080',
+        })
         expected.update(features(
             resize='True', same_host_resize='True', cold_migration='True',
             live_migration='True', evacuate='True', shelve='True',
@@ -216,10 +321,45 @@ class TestDevstackPlugin(DevstackPluginTestBase):
         # Installed into devstack's python and, as TEMPEST_PLUGINS does not
         # list it, into tempest's venv through lib/tempest's function.
         self.assertEqual(
-            ['setup_dev_lib tracker-tempest-plugin',
+            ['setup_develop %s' % REPO,
              'install_tempest_plugins TEMPEST_PLUGINS=%s' % REPO],
-            run.calls)
-        self.assertEqual('', run.sudoers)
+            [c for c in run.calls if not c.startswith('sudo ')])
+        self.assertEqual({
+            'USER_UNITS': 'False',
+            'SSH_USER': 'stack',
+            'NOVA_CONF_DIR': self.nova_conf_dir,
+            'PLUGIN_DIR': REPO,
+            'PYTHON': NOVA_PYTHON,
+            'WAIT_TIMEOUT': '960',
+            'PLACEMENT_URL': 'https://10.0.0.5/placement',
+            'KEYSTONE_URL': 'https://10.0.0.5/identity/v3/',
+            'NOVA_API_URL': 'https://10.0.0.5/compute/v2.1/',
+            'CONDUCTOR_UNITS': 'n-super-cond n-cond-cell1',
+            'SERVICE_HOSTNAME': 'devstack',
+            'OPENSTACK': 'openstack',
+            'OS_CLOUD': 'devstack-admin',
+            'OS_REGION_NAME': 'RegionOne',
+            'RABBIT_HOST': '10.0.0.5',
+            'DATABASE_TYPE': 'mysql',
+            'DATABASE_UNIT': 'mysql',
+            'DATABASE_HOST': '127.0.0.1',
+        }, run.helper_settings())
+        self.assertEqual(
+            ['sudo install -D -o root -g root -m 0644'],
+            [c.rsplit(' ', 2)[0] for c in run.calls_starting('sudo install')])
+        # Tempest runs as the stack user: no sudoers rule.
+        self.assertNotIn(SUDOERS, run.files)
+
+    def test_installs_from_its_own_checkout_under_any_name(self):
+        # enable_plugin tracker https://...: GITDIR[tracker-tempest-plugin]
+        # is unset, setup_dev_lib would install $DEST.
+        run = self.run_plugin({'VIRT_DRIVER': 'libvirt'},
+                              gitdir_name='tracker')
+        self.assertSucceeded(run)
+        self.assertEqual(['setup_develop %s' % REPO],
+                         run.calls_starting('setup_'))
+        self.assertEqual('%s compute stop {host}' % HELPER,
+                         run.options[('tracker', 'compute_stop_command')])
 
     def test_fake_driver_three_computes_tempest_user(self):
         run = self.run_plugin({
@@ -230,47 +370,39 @@ class TestDevstackPlugin(DevstackPluginTestBase):
             'TEMPEST_PLUGINS': '/opt/stack/tracker-tempest-plugin',
         })
         self.assertSucceeded(run)
-        prefix = ('sudo -n -u stack %s --fake-host-prefix devstack '
-                  '--ssh-user stack' % HELPER)
-        expected = {
-            ('tracker', 'compute_stop_command'): prefix + ' stop {host}',
-            ('tracker', 'compute_start_command'): prefix + ' start {host}',
+        expected = helper_commands('sudo -n -u stack %s' % HELPER)
+        expected.update({
             # no readable nova.conf: nova's defaults 60 + 2 * 10, at least
             # the option's default
             ('tracker', 'service_state_timeout'): '120',
+            ('tracker', 'command_timeout'): '240',
             ('compute', 'min_compute_nodes'): '3',
-        }
+        })
         expected.update(features(
             resize='True', same_host_resize='False', cold_migration='True',
             live_migration='False', evacuate='True', shelve='True',
             service_control='True'))
         self.assertEqual(expected, run.options)
-        self.assertEqual('setup_dev_lib tracker-tempest-plugin',
-                         run.calls[0])
+        self.assertEqual('setup_develop %s' % REPO, run.calls[0])
         # TEMPEST_PLUGINS lists the plugin: devstack installs it.
-        self.assertFalse([c for c in run.calls
-                          if c.startswith('install_tempest_plugins')])
-        sudo_calls = [c for c in run.calls if c.startswith('sudo ')]
-        self.assertEqual(2, len(sudo_calls), run.calls)
-        self.assertTrue(sudo_calls[0].startswith('sudo visudo -c -q -f '))
-        self.assertTrue(sudo_calls[1].startswith(
-            'sudo install -o root -g root -m 0440 '))
-        self.assertTrue(sudo_calls[1].endswith(
-            ' /etc/sudoers.d/60_tracker_tempest_plugin'))
-        rules = [line for line in run.sudoers.splitlines()
-                 if line and not line.startswith('#')]
-        self.assertEqual(['tempest ALL=(stack) NOPASSWD: %s' % HELPER],
-                         rules)
+        self.assertFalse(run.calls_starting('install_tempest_plugins'))
+        self.assertEqual(1, len(run.calls_starting('sudo visudo -c -q -f ')))
+        self.assertEqual(
+            ['tempest ALL=(stack) NOPASSWD: %s' % HELPER],
+            run.sudoers_rules())
+        self.assertIn('sudo install -o root -g root -m 0440 ', '\n'.join(
+            run.calls))
 
-    def test_tempest_not_enabled_does_nothing(self):
+    def test_tempest_not_enabled_installs_and_configures_nothing(self):
         settings = {'VIRT_DRIVER': 'fake', 'NUMBER_FAKE_NOVA_COMPUTE': '3',
                     'ENABLED_SERVICES': 'key,n-api,n-cpu,placement-api',
                     # lib/tempest is not sourced without tempest
                     'TEMPEST_CONFIG': None}
-        run = self.run_plugin(settings, phases=(
-            ('stack', 'install'), ('stack', 'test-config'), ('clean',)))
+        run = self.run_plugin(settings)
         self.assertSucceeded(run)
         self.assertEqual({}, run.options)
+        self.assertEqual({}, run.ini)
+        self.assertEqual({}, run.files)
         self.assertEqual([], run.calls)
 
     def test_single_fake_compute_cannot_evacuate(self):
@@ -283,17 +415,85 @@ class TestDevstackPlugin(DevstackPluginTestBase):
             ('tracker-feature-enabled', 'service_control')])
         self.assertNotIn(('compute', 'min_compute_nodes'), run.options)
 
-    def test_tempest_node_without_compute(self):
+    def test_controller_without_compute_reaches_computes_over_ssh(self):
         run = self.run_plugin({
             'VIRT_DRIVER': 'libvirt',
-            'ENABLED_SERVICES': 'key,n-api,placement-api,tempest'})
+            'ENABLED_SERVICES': 'key,n-api,n-cond,n-sch,placement-api,'
+                                'rabbit,mysql,tempest'})
         self.assertSucceeded(run)
-        self.assertNotIn(('tracker', 'compute_stop_command'), run.options)
-        self.assertNotIn(('tracker', 'compute_start_command'), run.options)
+        for option, value in helper_commands().items():
+            self.assertEqual(value, run.options[option])
+        self.assertEqual('True', run.options[
+            ('tracker-feature-enabled', 'service_control')])
+        self.assertEqual('True', run.options[
+            ('tracker-feature-enabled', 'evacuate')])
+        self.assertEqual('stack', run.helper_settings()['SSH_USER'])
+
+    def test_controller_without_compute_or_ssh_has_no_compute_commands(self):
+        run = self.run_plugin({
+            'VIRT_DRIVER': 'libvirt',
+            'TRACKER_COMPUTE_SSH_USER': 'none',
+            'ENABLED_SERVICES': 'key,n-api,n-cond,n-sch,placement-api,'
+                                'rabbit,mysql,tempest'})
+        self.assertSucceeded(run)
+        for option in ('compute_stop_command', 'compute_start_command',
+                       'compute_kill_command'):
+            self.assertNotIn(('tracker', option), run.options)
         self.assertEqual('False', run.options[
             ('tracker-feature-enabled', 'service_control')])
         self.assertEqual('False', run.options[
             ('tracker-feature-enabled', 'evacuate')])
+        # The shared services still run here.
+        self.assertEqual('%s service {action} {service}' % HELPER,
+                         run.options[('tracker', 'service_command')])
+        self.assertEqual('', run.helper_settings()['SSH_USER'])
+
+    def test_user_units(self):
+        run = self.run_plugin({'VIRT_DRIVER': 'libvirt',
+                               'USER_UNITS': 'True',
+                               'TRACKER_TEMPEST_USER': 'tempest'})
+        self.assertSucceeded(run)
+        # The helper runs systemctl --user as the stack user, whose units
+        # they are: control stays available.
+        self.assertEqual('True', run.helper_settings()['USER_UNITS'])
+        self.assertEqual('True', run.options[
+            ('tracker-feature-enabled', 'service_control')])
+        self.assertEqual(
+            'sudo -n -u stack %s compute kill {host}' % HELPER,
+            run.options[('tracker', 'compute_kill_command')])
+
+    def test_no_service_command_when_a_shared_service_runs_elsewhere(self):
+        run = self.run_plugin({
+            'VIRT_DRIVER': 'libvirt',
+            'ENABLED_SERVICES': 'key,n-api,n-cpu,n-cond,n-sch,'
+                                'placement-api,tempest'})
+        self.assertSucceeded(run)
+        self.assertNotIn(('tracker', 'service_command'), run.options)
+        self.assertIn('no [tracker] service_command: not on this node: '
+                      'rabbit mysql', run.stdout)
+        settings = run.helper_settings()
+        self.assertNotIn('PLACEMENT_URL', settings)
+        self.assertIn(('tracker', 'compute_kill_command'), run.options)
+
+    def test_conductors_and_database_units(self):
+        run = self.run_plugin({
+            'VIRT_DRIVER': 'libvirt', 'NOVA_NUM_CELLS': '2',
+            'MYSQL_SERVICE_NAME': 'mariadb'})
+        self.assertSucceeded(run)
+        settings = run.helper_settings()
+        self.assertEqual('n-super-cond n-cond-cell1 n-cond-cell2',
+                         settings['CONDUCTOR_UNITS'])
+        self.assertEqual('mariadb', settings['DATABASE_UNIT'])
+        run = self.run_plugin({
+            'VIRT_DRIVER': 'libvirt', 'CELLSV2_SETUP': 'singleconductor',
+            'DATABASE_TYPE': 'postgresql',
+            'ENABLED_SERVICES': 'key,n-api,n-cpu,n-cond,n-sch,'
+                                'placement-api,rabbit,postgresql,tempest'})
+        self.assertSucceeded(run)
+        settings = run.helper_settings()
+        self.assertEqual('n-cond', settings['CONDUCTOR_UNITS'])
+        self.assertEqual('postgresql', settings['DATABASE_UNIT'])
+        self.assertEqual('postgresql', settings['DATABASE_TYPE'])
 
     def test_ironic_disables_moves(self):
         run = self.run_plugin({'VIRT_DRIVER': 'ironic',
@@ -306,6 +506,7 @@ class TestDevstackPlugin(DevstackPluginTestBase):
                      service_control='False'),
             {k: v for k, v in run.options.items()
              if k[0] == 'tracker-feature-enabled'})
+        self.assertNotIn(('tracker', 'compute_kill_command'), run.options)
 
     def test_tracker_variables_override(self):
         run = self.run_plugin({
@@ -315,11 +516,15 @@ class TestDevstackPlugin(DevstackPluginTestBase):
                                             'devstack@n-cpu',
             'TRACKER_COMPUTE_START_COMMAND': 'ssh {host} sudo systemctl '
                                              'start devstack@n-cpu',
+            'TRACKER_COMPUTE_KILL_COMMAND': 'ssh {host} sudo systemctl '
+                                            'kill -s KILL devstack@n-cpu',
+            'TRACKER_SERVICE_COMMAND': 'my-service {action} {service}',
             'TRACKER_TEMPEST_USER': 'tempest',
             'TRACKER_FEATURE_LIVE_MIGRATION': 'false',
             'TRACKER_FEATURE_EVACUATE': 'no',
             'TRACKER_MIN_COMPUTE_NODES': '2',
             'TRACKER_SERVICE_STATE_TIMEOUT': '300',
+            'TRACKER_COMMAND_TIMEOUT': '200',
         })
         self.assertSucceeded(run)
         self.assertEqual(
@@ -328,8 +533,14 @@ class TestDevstackPlugin(DevstackPluginTestBase):
         self.assertEqual(
             'ssh {host} sudo systemctl start devstack@n-cpu',
             run.options[('tracker', 'compute_start_command')])
+        self.assertEqual(
+            'ssh {host} sudo systemctl kill -s KILL devstack@n-cpu',
+            run.options[('tracker', 'compute_kill_command')])
+        self.assertEqual('my-service {action} {service}',
+                         run.options[('tracker', 'service_command')])
         self.assertEqual('300',
                          run.options[('tracker', 'service_state_timeout')])
+        self.assertEqual('200', run.options[('tracker', 'command_timeout')])
         self.assertEqual('2', run.options[('compute', 'min_compute_nodes')])
         self.assertEqual('False', run.options[
             ('tracker-feature-enabled', 'live_migration')])
@@ -337,42 +548,47 @@ class TestDevstackPlugin(DevstackPluginTestBase):
             ('tracker-feature-enabled', 'evacuate')])
         self.assertEqual('True', run.options[
             ('tracker-feature-enabled', 'service_control')])
-        # Own commands: no sudoers rule for the helper.
-        self.assertEqual([], [c for c in run.calls if c.startswith('sudo')])
+        # Own commands only: neither the helper's settings nor a sudoers
+        # rule for it.
+        self.assertEqual({}, run.files)
+        self.assertFalse(run.calls_starting('sudo visudo'))
 
     def test_only_one_command_set_dies(self):
         run = self.run_plugin({
             'VIRT_DRIVER': 'libvirt',
             'TRACKER_COMPUTE_STOP_COMMAND': 'ssh {host} sudo systemctl stop '
                                             'devstack@n-cpu'})
-        self.assertEqual(3, run.returncode)
-        self.assertIn('set both TRACKER_COMPUTE_STOP_COMMAND and '
-                      'TRACKER_COMPUTE_START_COMMAND, or neither', run.stderr)
-        self.assertEqual({}, run.options)
+        self.assertDied(run, 'set both TRACKER_COMPUTE_STOP_COMMAND and '
+                             'TRACKER_COMPUTE_START_COMMAND, or neither')
+        self.assertNotIn(('tracker', 'compute_stop_command'), run.options)
 
-    def test_service_control_without_compute_dies(self):
+    def test_service_control_without_commands_dies(self):
         run = self.run_plugin({
             'VIRT_DRIVER': 'libvirt',
+            'TRACKER_COMPUTE_SSH_USER': 'none',
             'ENABLED_SERVICES': 'key,n-api,placement-api,tempest',
             'TRACKER_SERVICE_CONTROL': 'True'})
-        self.assertEqual(3, run.returncode)
-        self.assertIn('TRACKER_SERVICE_CONTROL=True needs a compute service',
-                      run.stderr)
+        self.assertDied(run, 'TRACKER_SERVICE_CONTROL=True needs compute '
+                             'commands')
 
     def test_install_tempest_false_installs_nothing(self):
         run = self.run_plugin({'VIRT_DRIVER': 'libvirt',
                                'INSTALL_TEMPEST': 'False'})
         self.assertSucceeded(run)
-        self.assertEqual([], run.calls)
+        self.assertEqual([], [c for c in run.calls
+                              if not c.startswith('sudo ')])
         self.assertIn(('tracker', 'compute_stop_command'), run.options)
 
-    def test_clean_removes_sudoers_rule(self):
-        run = self.run_plugin({'VIRT_DRIVER': 'libvirt'},
-                              phases=(('clean',),))
-        self.assertSucceeded(run)
-        self.assertEqual(
-            ['sudo rm -f /etc/sudoers.d/60_tracker_tempest_plugin'],
-            run.calls)
+    def test_clean_removes_what_the_plugin_wrote_with_or_without_tempest(self):
+        for services in ('key,n-api,n-cpu,tempest', 'key,n-api,n-cpu'):
+            run = self.run_plugin({'VIRT_DRIVER': 'libvirt',
+                                   'ENABLED_SERVICES': services},
+                                  phases=(('clean',),))
+            self.assertSucceeded(run)
+            self.assertEqual(
+                ['sudo rm -f %s' % SUDOERS,
+                 'sudo rm -rf /etc/tracker-tempest-plugin'],
+                run.calls, services)
 
     def test_xtrace_is_restored_and_plugin_not_traced(self):
         run = self.run_plugin({'VIRT_DRIVER': 'libvirt'}, xtrace=True)
@@ -387,153 +603,6 @@ class TestDevstackPlugin(DevstackPluginTestBase):
         run = self.run_plugin({'VIRT_DRIVER': 'libvirt'})
         self.assertSucceeded(run)
         self.assertEqual('set +o xtrace', run.xtrace)
-
-    def test_templates_are_valid_command_templates(self):
-        run = self.run_plugin({'VIRT_DRIVER': 'fake',
-                               'NUMBER_FAKE_NOVA_COMPUTE': '3',
-                               'TRACKER_TEMPEST_USER': 'tempest'})
-        self.assertSucceeded(run)
-        template = config.CommandTemplate()
-        argv = template(run.options[('tracker', 'compute_stop_command')])
-        self.assertEqual(
-            ['sudo', '-n', '-u', 'stack', HELPER,
-             '--fake-host-prefix', 'devstack', '--ssh-user', 'stack',
-             'stop', 'devstack2'],
-            config.render_command(argv, host='devstack2'))
-
-
-class HelperStubs(fixtures.Fixture):
-    """sudo, ssh and hostname on PATH that log their arguments.
-
-    sudo runs what follows "-n -u USER" (the template's own sudo) and only
-    logs anything else (the helper's sudo systemctl).
-    """
-
-    def __init__(self, hostname):
-        self.hostname = hostname
-
-    def _setUp(self):
-        self.dir = self.useFixture(fixtures.TempDir()).path
-        self.log = os.path.join(self.dir, 'calls.log')
-        open(self.log, 'w').close()
-        scripts = {
-            'sudo': '''
-                echo "sudo $*" >> %(log)s
-                if [[ "$1" == "-n" && "$2" == "-u" ]]; then
-                    shift 3
-                    exec "$@"
-                fi
-            ''',
-            'ssh': 'echo "ssh $*" >> %(log)s',
-            'hostname': '''
-                if [[ "${1:-}" == "-s" ]]; then
-                    echo %(short)s
-                else
-                    echo %(name)s
-                fi
-            ''',
-        }
-        for name, body in scripts.items():
-            path = os.path.join(self.dir, name)
-            with open(path, 'w') as f:
-                f.write('#!/bin/bash\n' + textwrap.dedent(body % {
-                    'log': shlex.quote(self.log),
-                    'name': shlex.quote(self.hostname),
-                    'short': shlex.quote(self.hostname.split('.')[0]),
-                }))
-            os.chmod(path, 0o755)
-
-    def run(self, argv):
-        env = {'PATH': self.dir + os.pathsep + os.environ.get(
-            'PATH', '/usr/bin:/bin'), 'LC_ALL': 'C'}
-        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=30)
-        with open(self.log) as f:
-            return proc.returncode, proc.stderr, f.read().splitlines()
-
-
-class TestComputeServiceHelper(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.stubs = self.useFixture(HelperStubs('devstack.example.org'))
-
-    def helper(self, *args):
-        return self.stubs.run([HELPER] + list(args))
-
-    def test_fake_host_maps_to_numbered_unit(self):
-        rc, err, calls = self.helper('--fake-host-prefix', 'devstack',
-                                     'start', 'devstack3')
-        self.assertEqual(0, rc, err)
-        self.assertEqual(['sudo -n systemctl start devstack@n-cpu-3'], calls)
-
-    def test_fake_prefix_ending_in_digits(self):
-        # lib/nova appends the index without a separator.
-        rc, err, calls = self.helper('--fake-host-prefix', 'node-12',
-                                     'stop', 'node-123')
-        self.assertEqual(0, rc, err)
-        self.assertEqual(['sudo -n systemctl stop devstack@n-cpu-3'], calls)
-
-    def test_this_node_maps_to_n_cpu(self):
-        for host in ('devstack.example.org', 'devstack'):
-            rc, err, calls = self.helper('--ssh-user', 'stack', 'stop', host)
-            self.assertEqual(0, rc, err)
-            self.assertEqual(['sudo -n systemctl stop devstack@n-cpu'],
-                             calls[-1:])
-
-    def test_other_node_through_ssh(self):
-        rc, err, calls = self.helper('--ssh-user', 'stack', 'stop',
-                                     'compute1')
-        self.assertEqual(0, rc, err)
-        self.assertEqual(
-            ['ssh -o BatchMode=yes -o ConnectTimeout=30 stack@compute1 '
-             'sudo -n systemctl stop devstack@n-cpu'], calls)
-
-    def test_fake_prefix_without_number_is_not_fake(self):
-        rc, err, calls = self.helper('--fake-host-prefix', 'devstack',
-                                     '--ssh-user', 'stack', 'stop',
-                                     'devstackx')
-        self.assertEqual(0, rc, err)
-        self.assertEqual(
-            ['ssh -o BatchMode=yes -o ConnectTimeout=30 stack@devstackx '
-             'sudo -n systemctl stop devstack@n-cpu'], calls)
-
-    def test_other_node_without_ssh_user_fails(self):
-        rc, err, calls = self.helper('stop', 'compute1')
-        self.assertEqual(2, rc)
-        self.assertIn('compute1 is not this node (devstack.example.org) and '
-                      'no --ssh-user was given', err)
-        self.assertEqual([], calls)
-
-    def test_rejects_option_like_host(self):
-        rc, err, calls = self.helper('--ssh-user', 'stack', 'stop',
-                                     '-oProxyCommand=touch /tmp/x')
-        self.assertEqual(2, rc)
-        self.assertEqual([], calls)
-        rc, err, calls = self.helper('--ssh-user', 'stack', 'stop',
-                                     'a b')
-        self.assertEqual(2, rc)
-        self.assertIn("'a b' is not a host name", err)
-        self.assertEqual([], calls)
-
-    def test_rejects_unknown_action(self):
-        rc, err, calls = self.helper('restart', 'devstack')
-        self.assertEqual(2, rc)
-        self.assertIn("unknown action 'restart'", err)
-        self.assertEqual([], calls)
-
-    def test_template_from_plugin_runs_helper_as_stack_user(self):
-        argv = config.CommandTemplate()(
-            'sudo -n -u stack %s --fake-host-prefix devstack '
-            '--ssh-user stack stop {host}' % HELPER)
-        rc, err, calls = self.stubs.run(
-            config.render_command(argv, host='devstack2'))
-        self.assertEqual(0, rc, err)
-        self.assertEqual(
-            ['sudo -n -u stack %s --fake-host-prefix devstack --ssh-user '
-             'stack stop devstack2' % HELPER,
-             'sudo -n systemctl stop devstack@n-cpu-2'], calls)
 
 
 class FakeDevstack(fixtures.Fixture):
@@ -739,7 +808,7 @@ class HelperTestBase(testtools.TestCase):
         self.local = self.cloud.hostname
 
     def helper(self, *args, node=None):
-        return self.cloud.run([SERVICE_HELPER] + list(args), node=node)
+        return self.cloud.run([HELPER] + list(args), node=node)
 
 
 class TestComputeCommands(HelperTestBase):
@@ -808,7 +877,7 @@ class TestComputeCommands(HelperTestBase):
         self.assertEqual(0, rc, err)
         self.assertEqual(
             ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@compute1 '
-             '%s --this-node compute stop compute1' % SERVICE_HELPER,
+             '%s --this-node compute stop compute1' % HELPER,
              'compute1$ sudo systemctl stop devstack@n-cpu'], calls)
         self.assertEqual('stopped',
                          self.cloud.unit_state('compute1', 'devstack@n-cpu'))
@@ -820,7 +889,7 @@ class TestComputeCommands(HelperTestBase):
         self.assertEqual(0, rc, err)
         self.assertEqual(
             ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode '
-             '%s --this-node compute kill subnode2' % SERVICE_HELPER,
+             '%s --this-node compute kill subnode2' % HELPER,
              'subnode$ sudo systemctl kill --signal=SIGKILL '
              'devstack@n-cpu-2',
              'subnode$ sudo systemctl stop devstack@n-cpu-2'], calls)
@@ -833,9 +902,9 @@ class TestComputeCommands(HelperTestBase):
         self.assertEqual(0, rc, err)
         self.assertEqual(
             ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode1 '
-             '%s --this-node compute start subnode1' % SERVICE_HELPER,
+             '%s --this-node compute start subnode1' % HELPER,
              'ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode '
-             '%s --this-node compute start subnode1' % SERVICE_HELPER,
+             '%s --this-node compute start subnode1' % HELPER,
              'subnode$ sudo systemctl start devstack@n-cpu-1'], calls)
 
     def test_user_units_reach_other_nodes(self):
@@ -906,12 +975,12 @@ class TestComputeCommands(HelperTestBase):
 
     def test_template_from_plugin_runs_helper_as_stack_user(self):
         argv = config.CommandTemplate()(
-            'sudo -n -u stack %s compute stop {host}' % SERVICE_HELPER)
+            'sudo -n -u stack %s compute stop {host}' % HELPER)
         rc, out, err, calls = self.cloud.run(
             config.render_command(argv, host='devstack'))
         self.assertEqual(0, rc, err)
         self.assertEqual(
-            ['sudo -n -u stack %s compute stop devstack' % SERVICE_HELPER,
+            ['sudo -n -u stack %s compute stop devstack' % HELPER,
              'sudo systemctl stop devstack@n-cpu'], calls)
 
 
@@ -966,7 +1035,7 @@ class TestComputeFaults(HelperTestBase):
             ['ssh -n -o BatchMode=yes -o ConnectTimeout=30 stack@subnode '
              '%s --this-node compute fault subnode1 update_provider_tree '
              'raise --seconds 0 --count 1 --exception NovaException'
-             % SERVICE_HELPER], calls)
+             % HELPER], calls)
         self.assertEqual(['update_provider_tree'], [
             f.method for f in self.pending('subnode', 'subnode1')])
 
@@ -1299,6 +1368,7 @@ class TestShellcheck(testtools.TestCase):
         files = sorted(glob.glob(os.path.join(DEVSTACK, '*.sh')))
         files.append(os.path.join(DEVSTACK, 'settings'))
         self.assertIn(os.path.join(DEVSTACK, 'plugin.sh'), files)
+        self.assertIn(HELPER, files)
         proc = subprocess.run(
             [shellcheck, '--shell=bash', '--format=gcc'] + files,
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
