@@ -37,6 +37,8 @@ HELPER = os.path.join(DEVSTACK, 'tracker-service.sh')
 TEMPEST_CONFIG = '/opt/stack/tempest/etc/tempest.conf'
 HELPER_SETTINGS = '/etc/tracker-tempest-plugin/devstack-services.conf'
 SUDOERS = '/etc/sudoers.d/60_tracker_tempest_plugin'
+DROPIN = '50-tracker-fault-driver.conf'
+# devstack's $PYTHON
 NOVA_PYTHON = '/opt/stack/data/venv/bin/python3'
 
 # Stand-ins for the devstack functions plugin.sh calls. trueorfalse,
@@ -183,9 +185,12 @@ class DevstackPluginTestBase(testtools.TestCase):
         self.placement_uwsgi = os.path.join(self.tmp, 'placement-uwsgi.ini')
         with open(self.placement_uwsgi, 'w') as f:
             f.write('[uwsgi]\nmodule = placement.wsgi.api:application\n')
-        # pip's console script: the fault computes run its interpreter.
+        # pip's console script: the fault computes run its interpreter,
+        # which must know -P.
+        self.nova_python = self.write_executable(
+            'python3', '#!/bin/bash\n[[ "$*" == "-P -c " ]]\n')
         self.write_executable('nova-compute', '#!%s\n# -*- coding: utf-8 '
-                              '-*-\nimport sys\n' % NOVA_PYTHON)
+                              '-*-\nimport sys\n' % self.nova_python)
         self.write_executable('nova-manage', '#!/bin/bash\necho '
                               '"nova-manage $*" >> "$CALLS_LOG"\n')
 
@@ -194,6 +199,7 @@ class DevstackPluginTestBase(testtools.TestCase):
         with open(path, 'w') as f:
             f.write(text)
         os.chmod(path, 0o755)
+        return path
 
     def write_nova_conf(self, report_interval, service_down_time):
         path = os.path.join(self.tmp, 'nova.conf')
@@ -204,6 +210,7 @@ class DevstackPluginTestBase(testtools.TestCase):
         return path
 
     def run_plugin(self, settings, phases=(('stack', 'install'),
+                                           ('stack', 'post-config'),
                                            ('stack', 'test-config')),
                    xtrace=False, gitdir_name='tracker-tempest-plugin'):
         logs = {name: os.path.join(self.tmp, name)
@@ -392,6 +399,9 @@ class TestDevstackPlugin(DevstackPluginTestBase):
             run.sudoers_rules())
         self.assertIn('sudo install -o root -g root -m 0440 ', '\n'.join(
             run.calls))
+        # No fault computes asked for: devstack's own drivers.
+        self.assertEqual({}, run.ini)
+        self.assertEqual([], os.listdir(self.systemd_dir))
 
     def test_tempest_not_enabled_installs_and_configures_nothing(self):
         settings = {'VIRT_DRIVER': 'fake', 'NUMBER_FAKE_NOVA_COMPUTE': '3',
@@ -403,7 +413,14 @@ class TestDevstackPlugin(DevstackPluginTestBase):
         self.assertEqual({}, run.options)
         self.assertEqual({}, run.ini)
         self.assertEqual({}, run.files)
-        self.assertEqual([], run.calls)
+        # post-config only looks for drop-ins of an earlier stack.
+        self.assertEqual(
+            ['sudo find %s -mindepth 2 -maxdepth 2 -type f -path '
+             '*/devstack@*.service.d/* -name %s -delete' % (
+                 self.systemd_dir, DROPIN),
+             'sudo find %s -mindepth 1 -maxdepth 1 -type d -name '
+             'devstack@*.service.d -empty -delete' % self.systemd_dir],
+            run.calls)
 
     def test_single_fake_compute_cannot_evacuate(self):
         run = self.run_plugin({'VIRT_DRIVER': 'fake',
@@ -588,7 +605,26 @@ class TestDevstackPlugin(DevstackPluginTestBase):
             self.assertEqual(
                 ['sudo rm -f %s' % SUDOERS,
                  'sudo rm -rf /etc/tracker-tempest-plugin'],
-                run.calls, services)
+                run.calls[:2], services)
+            self.assertEqual(2, len(run.calls_starting(
+                'sudo find %s ' % self.systemd_dir)), services)
+
+    def test_clean_removes_only_its_own_user_unit_dropins(self):
+        ours = os.path.join(self.systemd_dir, 'devstack@n-cpu-2.service.d')
+        other = os.path.join(self.systemd_dir, 'devstack@n-cpu-3.service.d')
+        for path in (ours, other):
+            os.mkdir(path)
+        open(os.path.join(ours, DROPIN), 'w').close()
+        open(os.path.join(other, DROPIN), 'w').close()
+        open(os.path.join(other, 'local.conf'), 'w').close()
+        run = self.run_plugin({'VIRT_DRIVER': 'fake', 'USER_UNITS': 'True'},
+                              phases=(('clean',),))
+        self.assertSucceeded(run)
+        # Its drop-ins are gone, and their directory when empty; nothing
+        # else.
+        self.assertEqual(['devstack@n-cpu-3.service.d'],
+                         os.listdir(self.systemd_dir))
+        self.assertEqual(['local.conf'], os.listdir(other))
 
     def test_xtrace_is_restored_and_plugin_not_traced(self):
         run = self.run_plugin({'VIRT_DRIVER': 'libvirt'}, xtrace=True)
@@ -603,6 +639,322 @@ class TestDevstackPlugin(DevstackPluginTestBase):
         run = self.run_plugin({'VIRT_DRIVER': 'libvirt'})
         self.assertSucceeded(run)
         self.assertEqual('set +o xtrace', run.xtrace)
+
+
+#: The fault computes of 10 fake computes on node "devstack": host ->
+#: ([tracker] option, driver, zone, reserved_host_memory_mb).
+FAULT_LAYOUT = {
+    'devstack4': ('fault_healthy_host', 'fake.TrackerFaultDriver', 'faults',
+                  '100000'),
+    'devstack5': ('reschedule_host', 'fake.RestartableRescheduleDriver',
+                  'faults', '0'),
+    'devstack6': ('build_abort_host', 'fake.RestartableBuildAbortDriver',
+                  'faults', '200000'),
+    'devstack7': ('finish_migration_fail_host',
+                  'fake.RestartableFinishMigrationFailDriver', 'faults',
+                  '200000'),
+    'devstack8': ('slow_live_migration_host',
+                  'fake.RestartableLiveMigrateDriver', 'faults', '200000'),
+    'devstack9': ('strict_hosts', 'fake.TrackerFaultDriver', 'strict', None),
+    'devstack10': ('strict_hosts', 'fake.TrackerFaultDriver', 'strict',
+                   None),
+}
+FAULT_SETTINGS = {
+    'VIRT_DRIVER': 'fake',
+    'NUMBER_FAKE_NOVA_COMPUTE': '10',
+    'TRACKER_FAULT_COMPUTES': 'True',
+    'TRACKER_PLACEMENT_FAULTS': 'True',
+    'TRACKER_TEMPEST_USER': 'tempest',
+    'LIVE_MIGRATION_AVAILABLE': 'True',
+}
+
+
+class TestFaultComputes(DevstackPluginTestBase):
+    """TRACKER_FAULT_COMPUTES and TRACKER_PLACEMENT_FAULTS."""
+
+    def fake_conf(self, index):
+        return os.path.join(self.nova_conf_dir, 'nova-fake.conf-%d' % index)
+
+    def test_every_fake_compute_runs_the_fault_driver_launcher(self):
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertSucceeded(run)
+        for index in range(1, 11):
+            unit = 'devstack@n-cpu-%d' % index
+            dropin = run.files[os.path.join(
+                self.systemd_dir, unit + '.service.d', DROPIN)]
+            lines = [line for line in dropin.splitlines()
+                     if line and not line.startswith('#')]
+            self.assertEqual(
+                ['[Service]',
+                 'Environment=PYTHONPATH=%s' % REPO,
+                 # Resets devstack's nova-compute command line.
+                 'ExecStart=',
+                 'ExecStart=%s -P -m tracker_tests.faults.compute '
+                 '--config-file /etc/nova/nova-cpu.conf --config-file %s'
+                 % (self.nova_python, self.fake_conf(index))], lines)
+            # Its state_path (lib/nova: $NOVA_STATE_PATH/${HOSTNAME}i),
+            # where the driver writes, belongs to the stack user.
+            self.assertIn('sudo install -d -o stack '
+                          '/opt/stack/data/nova/devstack%d' % index,
+                          run.calls)
+        # The regular computes: the fault driver without faults, as
+        # devstack's FakeDriverWithoutFakeNodes.
+        for index in (1, 2, 3):
+            self.assertEqual(
+                {('DEFAULT', 'compute_driver'): 'fake.TrackerFaultDriver'},
+                run.ini[self.fake_conf(index)])
+        self.assertEqual({
+            ('scheduler', 'enable_isolated_aggregate_filtering'): 'True',
+            ('filter_scheduler', 'build_failure_weight_multiplier'): '0',
+        }, run.ini[os.path.join(self.tmp, 'no-nova.conf')])
+
+    def test_fault_compute_layout_and_zones(self):
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertSucceeded(run)
+        traits = {'faults': 'CUSTOM_TRACKER_FAULT_INJECTION',
+                  'strict': 'CUSTOM_TRACKER_STRICT'}
+        for host, (role, driver, zone, reserved) in FAULT_LAYOUT.items():
+            index = int(host[len('devstack'):])
+            provider_dir = os.path.join(
+                self.nova_conf_dir, 'tracker-provider-config', host)
+            expected = {
+                ('DEFAULT', 'compute_driver'): driver,
+                ('compute', 'provider_config_location'): provider_dir,
+                ('compute', 'consecutive_build_service_disable_threshold'):
+                    '0',
+            }
+            if reserved is not None:
+                expected[('DEFAULT', 'reserved_host_memory_mb')] = reserved
+            if role == 'strict_hosts':
+                expected.update({
+                    ('DEFAULT', 'update_resources_interval'): '-1',
+                    ('DEFAULT', 'reserved_host_disk_mb'): '1536',
+                    ('DEFAULT', 'reserved_host_cpus'): '2',
+                })
+            self.assertEqual(expected, run.ini[self.fake_conf(index)], host)
+            with open(os.path.join(provider_dir, 'tracker.yaml')) as f:
+                provider_config = f.read()
+            self.assertIn('name: $COMPUTE_NODE', provider_config)
+            self.assertIn('- %s' % traits[zone], provider_config)
+        openstack = [c.split(' ', 5)[5] for c in
+                     run.calls_starting('openstack ')
+                     if ' compute service list ' not in c and
+                     ' show ' not in c]
+        self.assertEqual(
+            ['aggregate create --zone faults --property '
+             'trait:CUSTOM_TRACKER_FAULT_INJECTION=required faults'] +
+            ['aggregate add host faults devstack%d' % i
+             for i in range(4, 9)] +
+            ['aggregate create --zone strict --property '
+             'trait:CUSTOM_TRACKER_STRICT=required strict',
+             'aggregate add host strict devstack9',
+             'aggregate add host strict devstack10',
+             'flavor create --id tracker.fault --vcpus 1 --ram 128 --disk 1 '
+             '--public --property trait:CUSTOM_TRACKER_FAULT_INJECTION='
+             'required tracker.fault',
+             'flavor create --id tracker.strict --vcpus 1 --ram 128 --disk '
+             '1 --public --property trait:CUSTOM_TRACKER_STRICT=required '
+             'tracker.strict',
+             'flavor create --id tracker.strict-medium --vcpus 2 --ram 256 '
+             '--disk 2 --public --property trait:CUSTOM_TRACKER_STRICT='
+             'required tracker.strict-medium'], openstack)
+        self.assertTrue(all(c.startswith(
+            'openstack --os-cloud devstack-admin --os-region-name '
+            'RegionOne ') for c in run.calls_starting('openstack ')))
+        # Every fault compute up and mapped to the cell before it joins
+        # its aggregate.
+        self.assertIn('nova-manage --config-file %s cell_v2 discover_hosts'
+                      % os.path.join(self.tmp, 'no-nova.conf'), run.calls)
+        waits = [c for c in run.calls if c.endswith('-f value -c State')]
+        self.assertEqual(7, len(waits))
+        self.assertLess(max(run.calls.index(c) for c in waits),
+                        run.calls.index(
+                            [c for c in run.calls if 'aggregate add' in c][0]))
+
+    def test_tempest_gets_every_fault_template_and_host(self):
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertSucceeded(run)
+        prefix = 'sudo -n -u stack %s' % HELPER
+        expected = helper_commands(prefix)
+        expected.update({
+            ('tracker', 'compute_fault_command'):
+                prefix + ' compute fault {host} {method} {fault} --seconds '
+                '{seconds} --count {count} --exception {exception} '
+                '--instance {instance}',
+            ('tracker', 'compute_fault_clear_command'):
+                prefix + ' compute fault {host} clear',
+            ('tracker', 'placement_fault_command'):
+                prefix + ' placement fault {method} {path} {status} --count '
+                '{count}',
+            ('tracker', 'placement_fault_clear_command'):
+                prefix + ' placement fault clear',
+            ('tracker', 'fault_healthy_host'): 'devstack4',
+            ('tracker', 'reschedule_host'): 'devstack5',
+            ('tracker', 'build_abort_host'): 'devstack6',
+            ('tracker', 'finish_migration_fail_host'): 'devstack7',
+            ('tracker', 'slow_live_migration_host'): 'devstack8',
+            ('tracker', 'strict_hosts'): 'devstack9,devstack10',
+            ('tracker', 'fault_flavor_ref'): 'tracker.fault',
+            ('tracker', 'strict_flavor_ref'): 'tracker.strict',
+            ('tracker', 'strict_resize_flavor_ref'): 'tracker.strict-medium',
+            ('tracker', 'service_state_timeout'): '120',
+            ('tracker', 'command_timeout'): '240',
+            # The regular computes, which other tests pick.
+            ('compute', 'min_compute_nodes'): '3',
+            ('compute', 'target_hosts_to_avoid'):
+                '^(devstack4|devstack5|devstack6|devstack7|devstack8|'
+                'devstack9|devstack10)$',
+        })
+        expected.update(features(
+            resize='True', same_host_resize='True', cold_migration='True',
+            live_migration='True', evacuate='True', shelve='True',
+            service_control='True'))
+        self.assertEqual(expected, run.options)
+        settings = run.helper_settings()
+        self.assertEqual(
+            os.path.join(self.data_dir, 'tracker-tempest-plugin',
+                         'placement-faults.json'),
+            settings['PLACEMENT_FAULT_FILE'])
+        self.assertTrue(os.path.isdir(os.path.join(
+            self.data_dir, 'tracker-tempest-plugin')))
+        self.assertEqual(['tempest ALL=(stack) NOPASSWD: %s' % HELPER],
+                         run.sudoers_rules())
+
+    def test_templates_are_valid_command_templates(self):
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertSucceeded(run)
+        opts = {o.name: o for o in config.TrackerGroup}
+        values = {'host': 'devstack2', 'service': 'placement',
+                  'action': 'freeze', 'method': 'spawn', 'fault': 'raise',
+                  'seconds': '0', 'count': '1', 'exception': 'NovaException',
+                  'instance': 'any', 'path': '^/allocations/',
+                  'status': '409'}
+        templates = {option: value
+                     for (section, option), value in run.options.items()
+                     if section == 'tracker' and option.endswith('_command')}
+        self.assertEqual(8, len(templates))
+        for option, value in templates.items():
+            argv = config.render_command(opts[option].type(value), **values)
+            self.assertEqual(['sudo', '-n', '-u', 'stack', HELPER],
+                             argv[:5], option)
+        argv = opts['compute_fault_command'].type(
+            run.options[('tracker', 'compute_fault_command')])
+        self.assertEqual(
+            ['compute', 'fault', 'devstack2', 'spawn', 'raise', '--seconds',
+             '0', '--count', '1', '--exception', 'NovaException',
+             '--instance', 'any'],
+            config.render_command(argv, **values)[5:])
+
+    def test_placement_runs_behind_the_fault_middleware(self):
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertSucceeded(run)
+        self.assertEqual({
+            ('uwsgi', 'module'):
+                'tracker_tests.faults.placement_app:application',
+            ('uwsgi', 'pythonpath'): REPO,
+        }, run.ini[self.placement_uwsgi])
+        self.assertEqual(
+            ['iniadd %s uwsgi env TRACKER_PLACEMENT_FAULT_FILE=%s' % (
+                self.placement_uwsgi, os.path.join(
+                    self.data_dir, 'tracker-tempest-plugin',
+                    'placement-faults.json'))],
+            run.calls_starting('iniadd '))
+
+    def test_user_units_get_user_dropins(self):
+        settings = dict(FAULT_SETTINGS, USER_UNITS='True')
+        run = self.run_plugin(settings)
+        self.assertSucceeded(run)
+        path = os.path.join(self.systemd_dir, 'devstack@n-cpu-7.service.d',
+                            DROPIN)
+        with open(path) as f:
+            self.assertIn('ExecStart=%s -P -m tracker_tests.faults.compute'
+                          % self.nova_python, f.read())
+        self.assertEqual(10, len(os.listdir(self.systemd_dir)))
+        self.assertEqual('True', run.helper_settings()['USER_UNITS'])
+
+    def test_post_config_removes_what_an_earlier_stack_set(self):
+        with open(self.fake_conf(2), 'w') as f:
+            f.write('[DEFAULT]\nhost = devstack2\ncompute_driver = '
+                    'fake.RestartableBuildAbortDriver\n')
+        stale = os.path.join(self.nova_conf_dir, 'tracker-provider-config',
+                             'devstack2')
+        os.makedirs(stale)
+        run = self.run_plugin({'VIRT_DRIVER': 'fake',
+                               'NUMBER_FAKE_NOVA_COMPUTE': '3'},
+                              phases=(('stack', 'post-config'),))
+        self.assertSucceeded(run)
+        self.assertIn('inidelete %s DEFAULT compute_driver'
+                      % self.fake_conf(2), run.calls)
+        self.assertIn('inidelete %s compute provider_config_location'
+                      % self.fake_conf(2), run.calls)
+        self.assertEqual(2, len(run.calls_starting(
+            'sudo find %s ' % self.systemd_dir)))
+        self.assertFalse(os.path.exists(stale))
+        self.assertEqual({}, run.ini)
+
+    def test_fault_computes_need_enough_fake_computes(self):
+        for settings, message in (
+                ({'NUMBER_FAKE_NOVA_COMPUTE': '7'},
+                 'TRACKER_FAULT_COMPUTES needs NUMBER_FAKE_NOVA_COMPUTE of '
+                 'at least 8 (7 fault computes and a regular one), not 7'),
+                ({'VIRT_DRIVER': 'libvirt'},
+                 "TRACKER_FAULT_COMPUTES needs VIRT_DRIVER=fake, not "
+                 "'libvirt'"),
+                ({'ENABLED_SERVICES': 'key,n-api,n-cpu,placement-api'},
+                 'TRACKER_FAULT_COMPUTES needs tempest on this node'),
+                ({'ENABLED_SERVICES': 'key,n-api,placement-api,tempest'},
+                 'TRACKER_FAULT_COMPUTES needs n-cpu on this node')):
+            run = self.run_plugin(dict(FAULT_SETTINGS, **settings))
+            self.assertDied(run, message)
+            self.assertEqual({}, run.options)
+
+    def test_placement_faults_need_placement_here(self):
+        run = self.run_plugin({
+            'VIRT_DRIVER': 'libvirt', 'TRACKER_PLACEMENT_FAULTS': 'True',
+            'ENABLED_SERVICES': 'key,n-api,n-cpu,tempest'})
+        self.assertDied(run, 'TRACKER_PLACEMENT_FAULTS needs placement-api '
+                             'on this node')
+
+    def test_nova_compute_without_interpreter_line_dies(self):
+        self.write_executable('nova-compute', 'import sys\n')
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertDied(run, 'cannot find the python of %s/nova-compute'
+                        % self.bin_dir)
+
+    def test_python_without_safe_path_dies(self):
+        self.write_executable('python3', '#!/bin/bash\nexit 2\n')
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertDied(run, '%s (nova-compute\'s python) cannot run python '
+                        '-P: TRACKER_FAULT_COMPUTES needs Python 3.11 or '
+                        'newer' % self.nova_python)
+        self.assertEqual([], os.listdir(self.systemd_dir))
+
+    def test_family_matches_the_local_clouds(self):
+        sys.path.insert(0, os.path.join(REPO, 'tools'))
+        self.addCleanup(sys.path.remove, os.path.join(REPO, 'tools'))
+        from local_cloud import clients
+        from local_cloud import nova_service
+        local = {}
+        for compute in (nova_service.FAULT_COMPUTES +
+                        nova_service.STRICT_COMPUTES):
+            local.setdefault(compute.role, set()).add((
+                compute.driver, compute.zone,
+                None if compute.role == 'strict_hosts'
+                else str(compute.reserved_host_memory_mb)))
+        devstack = {}
+        for role, driver, zone, reserved in FAULT_LAYOUT.values():
+            devstack.setdefault(role, set()).add((driver, zone, reserved))
+        self.assertEqual(local, devstack)
+        run = self.run_plugin(FAULT_SETTINGS)
+        self.assertSucceeded(run)
+        flavors = [c.split(' ', 7)[7] for c in run.calls
+                   if ' flavor create ' in c]
+        self.assertEqual(
+            ['--id %s --vcpus %d --ram %d --disk %d --public --property '
+             '%s %s' % (name, vcpus, ram, disk, ','.join(
+                 '%s=%s' % kv for kv in specs.items()), name)
+             for name, vcpus, ram, disk, specs in clients.FLAVORS if specs],
+            flavors)
 
 
 class FakeDevstack(fixtures.Fixture):
