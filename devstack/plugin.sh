@@ -33,22 +33,30 @@ TRACKER_DATA_DIR=${DATA_DIR:-/opt/stack/data}/tracker-tempest-plugin
 TRACKER_PLACEMENT_FAULT_FILE=$TRACKER_DATA_DIR/placement-faults.json
 TRACKER_PROVIDER_CONFIG_DIR=${NOVA_CONF_DIR:-/etc/nova}/tracker-provider-config
 
-# The fault computes: the last TRACKER_FAULT_COMPUTE_COUNT fake computes of
-# the node, as tools/localcloud's fault-* computes (their [tracker] option,
-# nova.virt.fake driver made restartable by tracker_tests.faults.compute,
-# zone, reserved_host_memory_mb: the RAM weigher prefers the reschedule
-# host, then the healthy one).
-TRACKER_FAULT_COMPUTE_COUNT=7
 TRACKER_FAULT_ZONE=faults
 TRACKER_FAULT_TRAIT=CUSTOM_TRACKER_FAULT_INJECTION
 TRACKER_STRICT_ZONE=strict
 TRACKER_STRICT_TRAIT=CUSTOM_TRACKER_STRICT
+# What tracker_tests' fault driver launcher adds to nova.virt.fake.
+TRACKER_FAULT_DRIVER=fake.TrackerFaultDriver
+# The fault computes: the last fake computes of the node, as
+# tools/localcloud's fault-* computes, one line each: their [tracker]
+# option, nova.virt.fake driver (made restartable by
+# tracker_tests.faults.compute), zone, reserved_host_memory_mb (the RAM
+# weigher prefers the reschedule host, then the healthy one; empty: nova's
+# default).
+TRACKER_FAULT_COMPUTES_LAYOUT="fault_healthy_host:$TRACKER_FAULT_DRIVER:$TRACKER_FAULT_ZONE:100000
+reschedule_host:fake.RestartableRescheduleDriver:$TRACKER_FAULT_ZONE:0
+build_abort_host:fake.RestartableBuildAbortDriver:$TRACKER_FAULT_ZONE:200000
+finish_migration_fail_host:fake.RestartableFinishMigrationFailDriver:$TRACKER_FAULT_ZONE:200000
+slow_live_migration_host:fake.RestartableLiveMigrateDriver:$TRACKER_FAULT_ZONE:200000
+strict_hosts:$TRACKER_FAULT_DRIVER:$TRACKER_STRICT_ZONE:
+strict_hosts:$TRACKER_FAULT_DRIVER:$TRACKER_STRICT_ZONE:"
+TRACKER_FAULT_COMPUTE_COUNT=$(wc -l <<< "$TRACKER_FAULT_COMPUTES_LAYOUT")
 # name vcpus ram_mb disk_gb trait
 TRACKER_FLAVORS="tracker.fault:1:128:1:$TRACKER_FAULT_TRAIT
 tracker.strict:1:128:1:$TRACKER_STRICT_TRAIT
 tracker.strict-medium:2:256:2:$TRACKER_STRICT_TRAIT"
-# What tracker_tests' fault driver launcher adds to nova.virt.fake.
-TRACKER_FAULT_DRIVER=fake.TrackerFaultDriver
 # Options the plugin sets in devstack's nova-fake.conf-N files.
 TRACKER_FAKE_CONF_OPTIONS="DEFAULT:compute_driver
 DEFAULT:reserved_host_memory_mb
@@ -171,27 +179,11 @@ function _tracker_fake_compute {
     _TRACKER_DRIVER=$TRACKER_FAULT_DRIVER
     _TRACKER_ZONE=""
     _TRACKER_RESERVED_MB=""
-    case $position in
-        1) _TRACKER_ROLE=fault_healthy_host
-           _TRACKER_RESERVED_MB=100000 ;;
-        2) _TRACKER_ROLE=reschedule_host
-           _TRACKER_DRIVER=fake.RestartableRescheduleDriver
-           _TRACKER_RESERVED_MB=0 ;;
-        3) _TRACKER_ROLE=build_abort_host
-           _TRACKER_DRIVER=fake.RestartableBuildAbortDriver
-           _TRACKER_RESERVED_MB=200000 ;;
-        4) _TRACKER_ROLE=finish_migration_fail_host
-           _TRACKER_DRIVER=fake.RestartableFinishMigrationFailDriver
-           _TRACKER_RESERVED_MB=200000 ;;
-        5) _TRACKER_ROLE=slow_live_migration_host
-           _TRACKER_DRIVER=fake.RestartableLiveMigrateDriver
-           _TRACKER_RESERVED_MB=200000 ;;
-        6|7) _TRACKER_ROLE=strict_hosts ;;
-    esac
-    case $position in
-        1|2|3|4|5) _TRACKER_ZONE=$TRACKER_FAULT_ZONE ;;
-        6|7) _TRACKER_ZONE=$TRACKER_STRICT_ZONE ;;
-    esac
+    if [[ $position -ge 1 ]]; then
+        IFS=: read -r _TRACKER_ROLE _TRACKER_DRIVER _TRACKER_ZONE \
+            _TRACKER_RESERVED_MB < <(sed -n "${position}p" \
+            <<< "$TRACKER_FAULT_COMPUTES_LAYOUT")
+    fi
 }
 
 function _tracker_fake_compute_count {
@@ -701,11 +693,10 @@ function configure_tracker_tempest_plugin {
             "$helper compute fault {host} clear"
         create_tracker_fault_zones
         local role
-        for role in fault_healthy_host reschedule_host build_abort_host \
-                finish_migration_fail_host slow_live_migration_host \
-                strict_hosts; do
-            iniset "$TEMPEST_CONFIG" $group $role "$(_tracker_hosts_of $role)"
-        done
+        while read -r role; do
+            iniset "$TEMPEST_CONFIG" $group "$role" \
+                "$(_tracker_hosts_of "$role")"
+        done < <(cut -d: -f1 <<< "$TRACKER_FAULT_COMPUTES_LAYOUT" | sort -u)
         iniset "$TEMPEST_CONFIG" $group fault_flavor_ref tracker.fault
         iniset "$TEMPEST_CONFIG" $group strict_flavor_ref tracker.strict
         iniset "$TEMPEST_CONFIG" $group strict_resize_flavor_ref \
