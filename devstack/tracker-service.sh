@@ -232,14 +232,18 @@ tcp_answers() {
 # reported after SINCE (seconds since the epoch): nova-conductor and
 # nova-scheduler listen on no port.
 heartbeat_after() {
-    local binary=$1 since=$2 rows state updated seen=0 epoch
-    rows=$("$OPENSTACK" --os-cloud "$OS_CLOUD" --os-region-name \
-        "$OS_REGION_NAME" compute service list --service "$binary" \
-        --host "$SERVICE_HOSTNAME" -f value -c State -c "Updated At" \
-        2>&1) || {
-        LAST_CHECK="os-services cannot be read: ${rows##*$'\n'}"
+    local binary=$1 since=$2 rows state updated seen=0 epoch errors
+    # Its warnings on stderr are no rows.
+    errors=$(mktemp)
+    if ! rows=$("$OPENSTACK" --os-cloud "$OS_CLOUD" --os-region-name \
+            "$OS_REGION_NAME" compute service list --service "$binary" \
+            --host "$SERVICE_HOSTNAME" -f value -c State -c "Updated At" \
+            2> "$errors"); then
+        LAST_CHECK="os-services cannot be read: $(tail -n 1 "$errors")"
+        rm -f "$errors"
         return 1
-    }
+    fi
+    rm -f "$errors"
     LAST_CHECK="no $binary record of $SERVICE_HOSTNAME in os-services"
     while read -r state updated; do
         [[ -n "$state" ]] || continue

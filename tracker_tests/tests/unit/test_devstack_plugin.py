@@ -1063,6 +1063,11 @@ class FakeDevstack(fixtures.Fixture):
             ''',
             'openstack': '''
                 echo "openstack $*" >> %(log)s
+                echo "WARNING: a deprecation warning" >&2
+                if [[ -e %(dir)s/os-error ]]; then
+                    echo "Unable to establish connection" >&2
+                    exit 1
+                fi
                 now=$(date +%%s)
                 while read -r state offset; do
                     date -u -d "@$((now + offset))" \\
@@ -1609,6 +1614,16 @@ class TestServiceCommands(HelperTestBase):
         self.assertIn('nova-scheduler (devstack@n-sch) does not answer 2 s '
                       'after start: os-services: nova-scheduler on devstack '
                       'is down, last heartbeat', err)
+
+    def test_scheduler_with_unreadable_os_services_times_out(self):
+        self.cloud.set_unit(self.local, 'devstack@n-sch', 'stopped')
+        open(os.path.join(self.cloud.dir, 'os-error'), 'w').close()
+        rc, out, err, calls = self.helper('service', 'start',
+                                          'nova-scheduler')
+        self.assertEqual(1, rc)
+        self.assertIn('nova-scheduler (devstack@n-sch) does not answer 2 s '
+                      'after start: os-services cannot be read: Unable to '
+                      'establish connection', err)
 
     def serve(self, greeting=b'', expect=b''):
         """A TCP server on 127.0.0.1 that, per connection, reads
