@@ -20,6 +20,9 @@ import re
 import testtools
 import yaml
 
+from tracker_tests import config
+from tracker_tests.tests.unit import test_devstack_plugin
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__),
                                     os.pardir, os.pardir, os.pardir))
 PLUGIN = 'tracker-tempest-plugin'
@@ -76,13 +79,16 @@ class TestZuulJobs(testtools.TestCase):
         self.assertEqual('tempest-multinode-full-py3',
                          self.jobs[MULTINODE_JOB]['parent'])
 
-    def test_fake_job_runs_three_computes_on_one_node(self):
+    def test_fake_job_runs_ten_computes_on_one_node(self):
         job_vars = self.jobs[FAKE_JOB]['vars']
         localrc = job_vars['devstack_localrc']
         self.assertEqual('fake', localrc['VIRT_DRIVER'])
-        self.assertEqual(3, localrc['NUMBER_FAKE_NOVA_COMPUTE'])
+        self.assertEqual(10, localrc['NUMBER_FAKE_NOVA_COMPUTE'])
+        self.assertIs(True, localrc['TRACKER_FAULT_COMPUTES'])
+        self.assertIs(True, localrc['TRACKER_PLACEMENT_FAULTS'])
         # devstack-tempest writes min_compute_nodes from the node count
-        # after the devstack plugin ran: the job must say 3 itself.
+        # after the devstack plugin ran: the job must say 3 (the regular
+        # computes) itself.
         tempest_conf = job_vars['devstack_local_conf']['test-config'][
             '$TEMPEST_CONFIG']
         self.assertEqual(3, tempest_conf['compute']['min_compute_nodes'])
@@ -97,6 +103,9 @@ class TestZuulJobs(testtools.TestCase):
             job['group-vars']['subnode']['devstack_localrc']['VIRT_DRIVER'])
         self.assertIs(True, job['vars']['devstack_localrc'][
             'LIVE_MIGRATION_AVAILABLE'])
+        # libvirt computes run no fault driver.
+        self.assertNotIn('TRACKER_FAULT_COMPUTES',
+                         job['vars']['devstack_localrc'])
 
     def test_every_job_runs_this_plugin(self):
         with open(os.path.join(REPO, 'setup.cfg')) as f:
@@ -188,3 +197,60 @@ class TestZuulJobs(testtools.TestCase):
                 branch.split('/')[1].replace('.', '-')), name)
             self.assertTrue(job['nodeset'].startswith(
                 'openstack-single-node-'), name)
+
+
+def localrc_value(value):
+    """A devstack_localrc value as local.conf gets it."""
+    if isinstance(value, bool):
+        return 'True' if value else 'False'
+    return str(value)
+
+
+class TestFakeJobRunsTheFailureFamily(
+        test_devstack_plugin.DevstackPluginTestBase):
+    """devstack/plugin.sh with the fake job's devstack_localrc."""
+
+    def setUp(self):
+        super().setUp()
+        _, jobs, _ = load_zuul_config()
+        self.job_vars = jobs[FAKE_JOB]['vars']
+        settings = {k: localrc_value(v) for k, v in
+                    self.job_vars['devstack_localrc'].items()}
+        settings['NOVA_CONF'] = self.write_nova_conf(
+            self.job_vars['devstack_local_conf']['post-config'][
+                '$NOVA_CONF']['DEFAULT']['report_interval'],
+            self.job_vars['devstack_local_conf']['post-config'][
+                '$NOVA_CONF']['DEFAULT']['service_down_time'])
+        self.plugin_run = self.run_plugin(settings)
+        self.assertSucceeded(self.plugin_run)
+
+    def test_every_fault_command_host_and_flavor_is_set(self):
+        # Every [tracker] option naming a command, a fault host or a
+        # fault flavor: the tests that need one skip without it. flavor_ref
+        # and resize_flavor_ref default to [compute]'s.
+        needed = sorted(
+            o.name for o in config.TrackerGroup
+            if o.name.endswith(('_command', '_host', '_hosts',
+                                '_flavor_ref')) and
+            o.name not in ('flavor_ref', 'resize_flavor_ref'))
+        self.assertIn('compute_kill_command', needed)
+        self.assertIn('placement_fault_command', needed)
+        options = self.plugin_run.options
+        self.assertEqual([], [name for name in needed
+                              if not options.get(('tracker', name))])
+        for feature in ('service_control', 'evacuate', 'live_migration',
+                        'cold_migration', 'resize', 'shelve'):
+            self.assertEqual('True', self.plugin_run.options[
+                ('tracker-feature-enabled', feature)], feature)
+
+    def test_min_compute_nodes_agrees_with_the_plugin(self):
+        tempest_conf = self.job_vars['devstack_local_conf']['test-config'][
+            '$TEMPEST_CONFIG']
+        self.assertEqual(
+            str(tempest_conf['compute']['min_compute_nodes']),
+            self.plugin_run.options[('compute', 'min_compute_nodes')])
+
+    def test_service_state_timeout_follows_the_job(self):
+        # service_down_time 40 + 2 reports of 10 s: the option's 120.
+        self.assertEqual('120', self.plugin_run.options[
+            ('tracker', 'service_state_timeout')])
