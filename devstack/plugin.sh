@@ -691,6 +691,8 @@ function configure_tracker_tempest_plugin {
             "$helper compute fault {host} {method} {fault} --seconds {seconds} --count {count} --exception {exception} --instance {instance}"
         iniset "$TEMPEST_CONFIG" $group compute_fault_clear_command \
             "$helper compute fault {host} clear"
+        iniset "$TEMPEST_CONFIG" $group compute_fault_show_command \
+            "$helper compute fault {host} show"
         create_tracker_fault_zones
         local role
         while read -r role; do
@@ -716,6 +718,8 @@ function configure_tracker_tempest_plugin {
             "$helper placement fault {method} {path} {status} --count {count}"
         iniset "$TEMPEST_CONFIG" $group placement_fault_clear_command \
             "$helper placement fault clear"
+        iniset "$TEMPEST_CONFIG" $group placement_fault_show_command \
+            "$helper placement fault show"
     fi
 
     if [[ "$use_helper" == "True" ]]; then
