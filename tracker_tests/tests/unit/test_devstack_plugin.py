@@ -783,11 +783,15 @@ class TestFaultComputes(DevstackPluginTestBase):
                 '--instance {instance}',
             ('tracker', 'compute_fault_clear_command'):
                 prefix + ' compute fault {host} clear',
+            ('tracker', 'compute_fault_show_command'):
+                prefix + ' compute fault {host} show',
             ('tracker', 'placement_fault_command'):
                 prefix + ' placement fault {method} {path} {status} --count '
                 '{count}',
             ('tracker', 'placement_fault_clear_command'):
                 prefix + ' placement fault clear',
+            ('tracker', 'placement_fault_show_command'):
+                prefix + ' placement fault show',
             ('tracker', 'fault_healthy_host'): 'devstack4',
             ('tracker', 'reschedule_host'): 'devstack5',
             ('tracker', 'build_abort_host'): 'devstack6',
@@ -832,7 +836,7 @@ class TestFaultComputes(DevstackPluginTestBase):
         templates = {option: value
                      for (section, option), value in run.options.items()
                      if section == 'tracker' and option.endswith('_command')}
-        self.assertEqual(8, len(templates))
+        self.assertEqual(10, len(templates))
         for option, value in templates.items():
             argv = config.render_command(opts[option].type(value), **values)
             self.assertEqual(['sudo', '-n', '-u', 'stack', HELPER],
