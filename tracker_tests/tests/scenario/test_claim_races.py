@@ -55,6 +55,9 @@ class ClaimRaceTest(base.StrictHostsTestBase):
                        self.reader, provider).values())
         room = inventory.capacity - used
         disk = room // servers
+        self.addDetail('room', content.text_content(
+            '%s: capacity %d, used %d, %d a server' % (
+                host, inventory.capacity, used, disk)))
         # servers + 1 never fit: the last contender must lose.
         self.assertGreater(disk * (servers + 1), room)
         return self.create_flavor(
@@ -76,6 +79,8 @@ class ClaimRaceTest(base.StrictHostsTestBase):
             range(CONTENDERS))
         ended = [self.wait_for_server(s.id, ('ACTIVE', 'ERROR'))
                  for s in servers]
+        self.addDetail('servers', content.text_content('\n'.join(
+            '%s %s %s' % (s.id, s.status, s.host) for s in ended)))
         active = [s for s in ended if s.status == 'ACTIVE']
         failed = [s for s in ended if s.status == 'ERROR']
         self.assertEqual((ROOM, CONTENDERS - ROOM),
