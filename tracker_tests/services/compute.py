@@ -48,4 +48,23 @@ class ServerMigrationsClient(json_client.JsonClient):
         return rest_client.ResponseBody(resp, body)
 
 
-__all__ = ['ComputeJsonClient', 'ServerMigrationsClient']
+class ComputeServicesClient(json_client.JsonClient):
+    """Deletes a compute service, which tempest's services client cannot.
+
+    Tests use it to check that Nova refuses to delete a service with a
+    move in progress.
+    """
+
+    microversion_service = 'compute'
+
+    def delete_service(self, service_id):
+        """DELETE /os-services/{service_id} (2.53: the service uuid)."""
+        resp, body = self.delete(
+            'os-services/%s' % service_id,
+            headers=self._microversion_headers('2.53'), extra_headers=True)
+        self.expected_success(204, resp.status)
+        return rest_client.ResponseBody(resp, body)
+
+
+__all__ = ['ComputeJsonClient', 'ComputeServicesClient',
+           'ServerMigrationsClient']

@@ -83,6 +83,8 @@ class TrackerTestBase(server_actions.ServerActionsMixin,
         cls.admin_services_client = cls.os_admin.services_client
         cls.server_migrations_client = (
             cls.os_admin.tracker_compute.ServerMigrationsClient())
+        cls.compute_services_client = (
+            cls.os_admin.tracker_compute.ComputeServicesClient())
         cls.allocations_client = (
             cls.os_admin.tracker_placement.AllocationsClient())
         cls.inventories_client = (

@@ -161,6 +161,10 @@ class ServiceControlMixin:
     def compute_services(self):
         return snapshot.read_compute_services(self.reader)
 
+    def compute_service(self, host):
+        """The nova-compute service of ``host``."""
+        return waiters.compute_service(self.reader, host)
+
     def regular_hosts(self):
         """Hosts of enabled, up computes that [compute]
         target_hosts_to_avoid does not exclude.

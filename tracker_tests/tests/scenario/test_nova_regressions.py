@@ -1,0 +1,336 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Nova's own regression tests of allocation bugs, replayed on a real
+cloud.
+
+Each test names the Nova bug and the upstream test it replays (under
+nova/tests/functional/), the failure injected here (a fault of the
+programmable driver for the test's own server, a stopped compute, a
+Placement answer), and the end state it asserts: at least what the
+upstream test asserts about allocations and usage, plus what the audit's
+checks say about the hosts. doc/source/scenarios.rst has the table.
+"""
+
+import testtools
+
+from tempest import config
+from tempest.lib import decorators
+from tempest.lib import exceptions as lib_exc
+
+from tracker_tests.audit import snapshot
+from tracker_tests.tests import base
+
+CONF = config.CONF
+FEATURES = CONF.tracker_feature_enabled
+
+
+class _DriverFaultTest(base.TrackerTestBase):
+    """Two regular hosts locked by the test, a server on the first."""
+
+    required_computes = 2
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not CONF.tracker.compute_fault_command:
+            raise cls.skipException('[tracker] compute_fault_command is '
+                                    'not set')
+
+    def boot_on_locked_source(self):
+        self.source, self.dest = self.pick_hosts(2)
+        return self.create_server(host=self.source)
+
+
+class ConfirmFailsTest(_DriverFaultTest):
+
+    @decorators.idempotent_id('e6371462-4956-47de-8f30-7f8091a2b318')
+    def test_confirm_migration_raises(self):
+        """Bug 1821594 (test_servers.py ServerMovingTests.
+        test_migration_confirm_resize_error): the source's driver raises
+        in confirm_migration.
+
+        The server goes to ERROR on the destination, the migration to
+        error, and the source's allocation is removed regardless: the
+        flavor only on the destination, nothing on the source.
+        """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        self.inject_fault(self.source, 'confirm_migration', 'raise',
+                          exception='MigrationPreCheckError',
+                          server_id=server.id)
+        self.admin_servers_client.confirm_resize_server(server.id)
+        server = self.wait_for_server(server.id, 'ERROR')
+        self.assertEqual(self.dest, server.host)
+        self.wait_for_migration(server.id, 'migration', 'error')
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.source, {})
+        self.assert_findings(set())
+        self.delete_and_check_allocations(server.id,
+                                          [self.source, self.dest])
+
+
+@testtools.skipUnless(FEATURES.cold_migration,
+                      '[tracker-feature-enabled] cold_migration is False')
+class FinishResizeFailsTest(_DriverFaultTest):
+
+    @decorators.idempotent_id('f7482573-5a67-48ef-9041-8091a2b3c419')
+    def test_finish_resize_fails(self):
+        """Bug 1825537 (regressions/test_bug_1825537.py
+        test_finish_resize_fails_allocation_cleanup): the destination's
+        driver raises VirtualInterfaceCreateException in finish_migration.
+        Upstream resizes; here a cold migration names the destination,
+        which a resize cannot, so that the fault is where the move goes.
+
+        The server goes to ERROR on the destination holding its flavor
+        there; the migration's allocation on the source is deleted: the
+        source's usage is back to where it was.
+        """
+        server = self.boot_on_locked_source()
+        self.inject_fault(self.dest, 'finish_migration', 'raise',
+                          exception='VirtualInterfaceCreateException',
+                          server_id=server.id)
+        self.admin_servers_client.migrate_server(server.id, host=self.dest)
+        server = self.wait_for_server(server.id, 'ERROR')
+        migration = self.wait_for_migration(server.id, 'migration', 'error')
+        self.assertEqual(self.dest, server.host)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.source, {})
+        self.delete_and_check_allocations(server.id,
+                                          [self.source, self.dest])
+
+
+@testtools.skipUnless(FEATURES.live_migration,
+                      '[tracker-feature-enabled] live_migration is False')
+class LiveMigrationFailsTest(_DriverFaultTest):
+    """A live migration failing before the guest moved leaves the server
+    ACTIVE on its source with its flavor there only.
+    """
+
+    def live_migration_fails(self, host_role, method, exception):
+        server = self.boot_on_locked_source()
+        faulty = self.source if host_role == 'source' else self.dest
+        self.inject_fault(faulty, method, 'raise', exception=exception,
+                          server_id=server.id)
+        self.admin_servers_client.live_migrate_server(
+            server.id, host=self.dest, block_migration='auto')
+        migration = self.wait_for_migration(server.id, 'live-migration',
+                                            ('error', 'failed'))
+        server = self.wait_for_server(server.id, 'ACTIVE')
+        self.assertEqual(self.source, server.host)
+        self.assert_allocations(server.id, {self.source: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.dest, {})
+        self.assert_findings(set())
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+    @decorators.idempotent_id('08593684-6b78-4f00-9152-91a2b3c4d520')
+    def test_destination_pre_check_fails(self):
+        """Bug 1712411 (test_servers.py ServerMovingTests.
+        test_live_migrate_pre_check_fails): the destination's
+        check_can_live_migrate_destination raises MigrationPreCheckError;
+        the claim made on the destination is removed.
+        """
+        self.live_migration_fails('dest', 'check_can_live_migrate_'
+                                  'destination', 'MigrationPreCheckError')
+
+    @decorators.idempotent_id('196a4795-7c89-4011-a263-a2b3c4d5e621')
+    def test_source_pre_check_fails(self):
+        """Bug 2044235 (regressions/test_bug_2044235.py): the source's
+        check_can_live_migrate_source raises; the server stays ACTIVE on
+        its source.
+        """
+        self.live_migration_fails('source', 'check_can_live_migrate_source',
+                                  'MigrationPreCheckError')
+
+    @decorators.idempotent_id('2a7b58a6-8d9a-4122-b374-b3c4d5e6f722')
+    def test_pre_live_migration_fails(self):
+        """Bug 1715182 (test_servers.py ServerMovingTests.
+        test_live_migrate_rollback_cleans_dest_node_allocations): the
+        destination's pre_live_migration raises; the rollback removes the
+        destination's allocation.
+        """
+        self.live_migration_fails('dest', 'pre_live_migration',
+                                  'MigrationError')
+
+
+@testtools.skipUnless(FEATURES.shelve,
+                      '[tracker-feature-enabled] shelve is False')
+class UnshelveSpawnFailsTest(_DriverFaultTest):
+
+    @decorators.idempotent_id('3b8c69b7-9eab-4233-8485-c4d5e6f7a823')
+    def test_unshelve_spawn_fails(self):
+        """Bug 1713796 (test_servers.py ServerUnshelveSpawnFailTests):
+        spawn raises on the host the server is unshelved to (2.91, for
+        this server only).
+
+        The server stays SHELVED_OFFLOADED without a host, and the
+        allocation made for the unshelve is removed.
+        """
+        server = self.boot_on_locked_source()
+        server = self.shelve_server(server.id)
+        self.inject_fault(self.dest, 'spawn', 'raise',
+                          exception='VirtualInterfaceCreateException',
+                          server_id=server.id)
+        self.admin_servers_client.unshelve_server(server.id,
+                                                  host=self.dest)
+        server = self.wait_for_offloaded(server.id)
+        self.assert_no_allocations(server.id)
+        self.assert_no_usage_change(self.source, self.dest)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
+@testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
+                      '[tracker-feature-enabled] service_control is False')
+class SourceDownInVerifyResizeTest(_DriverFaultTest):
+
+    @decorators.idempotent_id('4c9d7ac8-afbc-4344-9596-d5e6f7a8b924')
+    def test_confirm_with_the_source_down(self):
+        """Bug 1855927 (test_servers.py PollUnconfirmedResizesTest.
+        test_source_host_down_during_confirm): the source compute is
+        stopped, disabled and forced down while a cold migration rests in
+        VERIFY_RESIZE.
+
+        Confirming is refused (409) and changes nothing: the server holds
+        the flavor on the destination, the migration on the source. Once
+        the source is back, the confirm frees the source.
+        """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        self.take_host(self.source)
+        self.stop_compute(self.source)
+        self.force_down(self.source)
+        self.assertRaises(lib_exc.Conflict,
+                          self.admin_servers_client.confirm_resize_server,
+                          server.id)
+        self.assertEqual('finished', self.newest_migration(
+            server.id, 'migration').status)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_migration_allocations(migration.uuid,
+                                          {self.source: self.flavor})
+        self.restore_compute(self.source)
+        self.confirm_and_check_allocations(server, migration, self.source,
+                                           self.dest, self.flavor)
+
+
+class ServiceDeleteDuringMigrationTest(_DriverFaultTest):
+
+    @decorators.idempotent_id('5dae8bd9-b0cd-4455-a6a7-e6f7a8b9c025')
+    def test_source_service_with_a_migration_is_not_deleted(self):
+        """Bug 1852610 (wsgi/test_services.py TestServicesAPI.
+        test_migrate_confirm_after_deleted_source_compute): deleting the
+        source's compute service while a cold migration rests in
+        VERIFY_RESIZE is refused (409) and changes nothing.
+        """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        service = self.compute_service(self.source)
+        self.assertRaises(lib_exc.Conflict,
+                          self.compute_services_client.delete_service,
+                          service.id)
+        self.assertEqual(service.id, self.compute_service(self.source).id)
+        self.assert_migration_allocations(migration.uuid,
+                                          {self.source: self.flavor})
+        self.confirm_and_check_allocations(server, migration, self.source,
+                                           self.dest, self.flavor)
+
+
+@testtools.skipUnless(CONF.tracker_feature_enabled.evacuate,
+                      '[tracker-feature-enabled] evacuate is False')
+class EvacuateThenDeleteTest(_DriverFaultTest):
+
+    @decorators.idempotent_id('6ebf9cea-c1de-4566-b7b8-f7a8b9c0d126')
+    def test_delete_evacuated_server_while_source_down(self):
+        """Bug 1794996 (regressions/test_bug_1794996.py): a server
+        evacuated from a stopped source is deleted while the source is
+        still down, then the source starts again.
+
+        The delete removes the server's allocations on both hosts; the
+        source starts without bringing anything back.
+        """
+        server = self.boot_on_locked_source()
+        self.take_host(self.source)
+        self.stop_compute(self.source)
+        self.force_down(self.source)
+        server, migration = self.evacuate_server(server.id, host=self.dest)
+        self.assert_allocations(server.id, {self.source: self.flavor,
+                                            self.dest: self.flavor})
+        self.delete_server(server.id)
+        self.assert_no_allocations(server.id, migration.uuid)
+        self.restore_compute(self.source)
+        self.assert_no_allocations(server.id, migration.uuid)
+        self.assert_no_usage_change(self.source, self.dest)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
+class RebuildOnFullHostTest(base.StrictHostsTestBase):
+
+    @decorators.idempotent_id('7fc0adfb-d2ef-4677-88c9-a8b9c0d1e227')
+    def test_rebuild_claims_nothing_on_a_full_host(self):
+        """Bugs 1750623, 1750618, 1664931 (test_servers.py
+        ServerRebuildTestCase): rebuilding a server on its own host must
+        not claim its flavor again, even when the host has no room left.
+
+        The host is filled to the last GiB of disk around the server; the
+        rebuild ends ACTIVE on the same host with the same allocation.
+        """
+        server = self.boot()
+        provider = self.provider_of(self.source)
+        inventory = snapshot.read_inventories(self.reader,
+                                              provider)['DISK_GB']
+        used = sum(a.resources.get('DISK_GB', 0) for a in
+                   snapshot.read_provider_allocations(
+                       self.reader, provider).values())
+        filler_flavor = self.create_flavor(
+            ram=self.strict_flavor['ram'], vcpus=1,
+            disk=inventory.capacity - used,
+            extra_specs=self.strict_flavor['extra_specs'])
+        filler = self.boot(flavor=filler_flavor)
+        server = self.rebuild_server(server.id)
+        self.assertEqual(self.source, server.host)
+        self.assert_allocations(server.id, {self.source: self.strict_flavor})
+        self.assert_allocations(filler.id, {self.source: filler_flavor})
+        self.assert_findings(set())
+
+
+class HypervisorUsageWithoutPeriodicsTest(base.StrictHostsTestBase):
+    """Bugs 1818914, 1879878 (test_servers.py ServerMovingTests.
+    test_resize_confirm_assert_hypervisor_usage_no_periodics;
+    regressions/test_bug_1879878.py): right after a confirm or a revert,
+    before any periodic task, os-hypervisors agrees with Placement on both
+    hosts (the strict computes run none).
+    """
+
+    def moved(self):
+        server = self.boot()
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+        server, migration, source, dest = self.move_and_check_allocations(
+            server, self.strict_resize_flavor)
+        return server, migration
+
+    @decorators.idempotent_id('80d1be0c-e3f0-4788-99da-b9c0d1e2f328')
+    def test_usage_right_after_confirm(self):
+        server, migration = self.moved()
+        self.confirm_resize(server.id, migration)
+        self.assert_usage_delta(self.source, {})
+        self.assert_usage_matches_flavors(self.dest,
+                                          self.strict_resize_flavor)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+    @decorators.idempotent_id('91e2cf1d-f401-4899-8aeb-c0d1e2f3a429')
+    def test_usage_right_after_revert(self):
+        server, migration = self.moved()
+        self.revert_resize(server.id, migration)
+        self.assert_usage_matches_flavors(self.source, self.strict_flavor)
+        self.assert_usage_delta(self.dest, {})
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
