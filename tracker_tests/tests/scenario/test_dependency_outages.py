@@ -11,15 +11,16 @@
 # under the License.
 """A service every test shares goes away in the middle of an operation.
 
-The operation is parked in a driver call of the strict computes (a sleep
-for the test's own server), the service is stopped, killed or frozen
-([tracker] service_command) while it waits, and brought back once the
-operation ended. What Nova left is asserted, then removed, so that the
-cloud is as it was. These tests run alone: nothing else may use the cloud
-while Placement or the message bus is away.
+The operation is held in a driver call of the strict computes (for the
+test's own server), the service is stopped, killed or frozen ([tracker]
+service_command) while it waits, the call is released, and the service is
+brought back once the operation ended (or, for the message bus and the
+database, before the call goes on). What Nova left is asserted, then
+removed, so that the cloud is as it was. These tests run alone: nothing
+else may use the cloud while Placement or the message bus is away.
 
-The strict computes never refresh their Placement provider cache on a
-timer, so the calls that fail are the same every run.
+Every update of a compute's resource tracker reads its provider's
+allocations from Placement, so the calls that fail are the same every run.
 """
 
 from tempest import config
@@ -28,10 +29,6 @@ from tempest.lib import decorators
 from tracker_tests.tests import base
 
 CONF = config.CONF
-
-#: How long the parked call sleeps: long enough to take a service away
-#: while it waits.
-PARKED = 20
 
 #: Where Nova swallows a failed deletion of a migration's allocation.
 SWALLOWED = '(none: report.py safe_connect in _delete_allocation_after_move)'
@@ -65,7 +62,7 @@ class PlacementStoppedTest(_OutageTest):
     @decorators.idempotent_id('5b0e8f04-8f5e-4d0e-9a55-7c1d2e3f4a01')
     def test_placement_stopped_during_confirm(self):
         """Placement stops while the source compute confirms a cold
-        migration (parked in confirm_migration).
+        migration (held in confirm_migration).
 
         Nova 34: the source's resource tracker cannot reach Placement when
         it drops the old claim, the confirm fails ("Confirm resize failed
@@ -79,11 +76,11 @@ class PlacementStoppedTest(_OutageTest):
         """
         server, migration = self.migrated_to_verify_resize()
         self.remove_allocations_at_cleanup(migration.uuid)
-        self.inject_fault(self.source, 'confirm_migration', 'sleep',
-                          seconds=PARKED, server_id=server.id)
+        self.hold_call(self.source, 'confirm_migration', server.id)
         self.admin_servers_client.confirm_resize_server(server.id)
-        self.wait_for_migration(server.id, 'migration', 'confirming')
+        self.wait_until_held(self.source)
         self.take_service_away('placement')
+        self.release_call(self.source)
         server = self.wait_for_server(server.id, ('ACTIVE', 'ERROR'))
         self.bring_services_back()
 
@@ -103,7 +100,7 @@ class PlacementStoppedTest(_OutageTest):
     @decorators.idempotent_id('7d3a6c21-0c4b-4f7e-8d35-1b2c3d4e5f02')
     def test_placement_stopped_during_revert(self):
         """Placement stops while a cold migration is reverted (the
-        destination parked in destroy).
+        destination held in destroy).
 
         Nova 34: the destination's resource tracker cannot reach
         Placement when it drops the new claim: the revert fails on the
@@ -116,11 +113,11 @@ class PlacementStoppedTest(_OutageTest):
         """
         server, migration = self.migrated_to_verify_resize()
         self.remove_allocations_at_cleanup(migration.uuid)
-        self.inject_fault(self.dest, 'destroy', 'sleep', seconds=PARKED,
-                          server_id=server.id)
+        self.hold_call(self.dest, 'destroy', server.id)
         self.admin_servers_client.revert_resize_server(server.id)
-        self.wait_for_migration(server.id, 'migration', 'reverting')
+        self.wait_until_held(self.dest)
         self.take_service_away('placement')
+        self.release_call(self.dest)
         server = self.wait_for_server(server.id, ('ACTIVE', 'ERROR'))
         self.bring_services_back()
 
@@ -137,7 +134,7 @@ class PlacementStoppedTest(_OutageTest):
 
     @decorators.idempotent_id('9c4e2b13-5a6d-4e8f-b0a1-2c3d4e5f6a03')
     def test_placement_stopped_during_delete(self):
-        """Placement stops while the server's compute deletes it (parked
+        """Placement stops while the server's compute deletes it (held
         in destroy).
 
         Nova 34: the compute's resource tracker cannot reach Placement to
@@ -152,11 +149,11 @@ class PlacementStoppedTest(_OutageTest):
         on a strict compute, recounts it.
         """
         server = self.boot()
-        self.inject_fault(self.source, 'destroy', 'sleep', seconds=PARKED,
-                          server_id=server.id)
+        self.hold_call(self.source, 'destroy', server.id)
         self.admin_servers_client.delete_server(server.id)
-        self.wait_for_server(server.id, 'ACTIVE', task_state='deleting')
+        self.wait_until_held(self.source)
         self.take_service_away('placement')
+        self.release_call(self.source)
         server = self.wait_for_server(server.id, 'ERROR')
         self.bring_services_back()
 
@@ -188,7 +185,7 @@ class PlacementFrozenTest(_OutageTest):
     @decorators.idempotent_id('1f6a4d35-7c8f-4a01-b2c3-4e5f6a7b8c05')
     def test_placement_frozen_during_live_migration_cleanup(self):
         """Placement freezes (SIGSTOP: connections accepted, no answer)
-        while the source cleans up after a live migration (parked in
+        while the source cleans up after a live migration (held in
         post_live_migration), and thaws a while later.
 
         The server is ACTIVE on the destination while the source's
@@ -198,14 +195,14 @@ class PlacementFrozenTest(_OutageTest):
         the destination.
         """
         server = self.boot()
-        self.inject_fault(self.source, 'post_live_migration', 'sleep',
-                          seconds=PARKED, server_id=server.id)
+        self.hold_call(self.source, 'post_live_migration', server.id)
         self.admin_servers_client.live_migrate_server(
             server.id, host=self.dest, block_migration='auto')
-        migration = self.wait_for_migration(server.id, 'live-migration',
-                                            'running')
+        self.wait_until_held(self.source)
+        migration = self.newest_migration(server.id, 'live-migration')
         self.take_service_away('placement', 'freeze')
-        # Past the parked call: the destination took the server over, the
+        self.release_call(self.source)
+        # Past the held call: the destination took the server over, the
         # source's clean-up waits on Placement.
         self.wait_for_server(server.id, 'ACTIVE',
                              also=lambda s: s.host == self.dest)
@@ -310,18 +307,18 @@ class DatabaseRestartedTest(_OutageTest):
     @decorators.idempotent_id('5dae8b79-b0cd-4e45-b6a7-8c9d0e1f2a09')
     def test_database_restarted_during_delete(self):
         """The database is stopped and started while the server's
-        compute deletes it (parked in destroy).
+        compute deletes it (held in destroy).
 
         The services reconnect and the delete completes: the server is
         gone and holds nothing.
         """
         server = self.boot()
-        self.inject_fault(self.source, 'destroy', 'sleep', seconds=PARKED,
-                          server_id=server.id)
+        self.hold_call(self.source, 'destroy', server.id)
         self.admin_servers_client.delete_server(server.id)
-        self.wait_for_server(server.id, 'ACTIVE', task_state='deleting')
+        self.wait_until_held(self.source)
         self.take_service_away('database')
         self.bring_services_back()
+        self.release_call(self.source)
 
         self.wait_until_gone(server.id)
         self.assert_no_allocations(server.id)
