@@ -25,6 +25,7 @@ import time
 
 from local_cloud import clients
 from local_cloud import control
+from local_cloud import fix_reverts
 from local_cloud import install
 from local_cloud import layout as layout_mod
 from local_cloud import nova_service
@@ -343,6 +344,55 @@ def cmd_service(layout, args):
     return 0
 
 
+def cmd_fix(layout, args):
+    """``fix list``, ``fix revert BUG``, ``fix restore BUG``."""
+    reverts = fix_reverts.available()
+    if args.action == 'list':
+        for bug, fix in reverts.items():
+            print('%-10s %-9s %s' % (
+                bug, 'reverted' if fix_reverts.is_reverted(layout, fix)
+                else 'in place', fix.summary))
+        return 0
+    fix = reverts.get(args.bug)
+    if fix is None:
+        return _usage_error('no revert of the fix of bug %r; there are: %s'
+                            % (args.bug, ', '.join(reverts)))
+    change = (fix_reverts.revert if args.action == 'revert'
+              else fix_reverts.restore)
+    if not change(layout, fix):
+        print('the fix of bug %s is already %s' % (
+            fix.bug, 'reverted' if args.action == 'revert' else 'in place'))
+        return 0
+    # The patched modules load only in a fresh process.
+    sup = supervisor.Supervisor(layout)
+    for target in _restart_targets(layout, fix.restart):
+        control.act(sup, target, 'stop')
+        control.act(sup, target, 'start')
+    print('%s the fix of bug %s and restarted %s' % (
+        'reverted' if args.action == 'revert' else 'restored', fix.bug,
+        ', '.join(fix.restart)))
+    return 0
+
+
+def _restart_targets(layout, names):
+    computes = computes_of(layout)
+    for name in names:
+        if name == fix_reverts.COMPUTES:
+            for compute in computes:
+                yield control.Target(
+                    'nova-compute on %s' % compute.host,
+                    [nova_service.compute_spec(layout, compute)])
+            continue
+        service = services.by_name(name)
+        if service is None or service.per_host:
+            raise supervisor.LocalCloudError(
+                'fix-reverts: unknown service %r in a Restart: line' % name)
+        yield control.Target(
+            service.name,
+            service.processes(services.Context(layout, computes)),
+            service.confirm_up)
+
+
 def cmd_env(layout, args):
     exports = {
         'OS_CLIENT_CONFIG_FILE': layout.clouds_yaml,
@@ -438,6 +488,18 @@ def parser():
                     'matching a regular expression get 409 (a consumer '
                     'generation conflict) or 503 without reaching '
                     'Placement; see doc/source/localcloud.rst.'))
+    fix = sub.add_parser(
+        'fix', help='revert a Nova fix in the virtualenv (and restore it), '
+        'to show that the test replaying its bug fails',
+        description='Patches in tools/local_cloud/fix-reverts; see '
+                    'doc/source/scenarios.rst.').add_subparsers(
+        dest='action', required=True, metavar='ACTION')
+    fix.add_parser('list', help='each revert shipped, and whether it is '
+                   'applied')
+    for action, what in (
+            ('revert', 'apply the revert and restart what loads the code'),
+            ('restore', 'take the revert back out and restart')):
+        fix.add_parser(action, help=what).add_argument('bug')
     sub.add_parser('env', help='print export lines for openstack/tempest')
     return p
 
@@ -456,7 +518,7 @@ def _positive(value):
 COMMANDS = {
     'up': cmd_up, 'status': cmd_status, 'down': cmd_down,
     'destroy': cmd_destroy, 'compute': cmd_compute, 'service': cmd_service,
-    'placement': cmd_placement, 'env': cmd_env,
+    'placement': cmd_placement, 'fix': cmd_fix, 'env': cmd_env,
 }
 
 
