@@ -64,6 +64,8 @@ class ConfirmFailsTest(_DriverFaultTest):
         """
         server = self.boot_on_locked_source()
         server, migration = self.cold_migrate_server(server.id, self.dest)
+        # What a Nova with the bug leaks; removed after the assertions.
+        self.remove_allocations_at_cleanup(migration.uuid)
         self.inject_fault(self.source, 'confirm_migration', 'raise',
                           exception='MigrationPreCheckError',
                           server_id=server.id)
