@@ -100,10 +100,10 @@ class ClaimRaceTest(base.StrictHostsTestBase):
 
     @decorators.idempotent_id('7fc0ad9b-d2ef-4067-b8c9-0e1f2a3b4c11')
     def test_claim_waits_for_a_slow_claim(self):
-        """A boot's claim sleeps inside update_provider_tree, holding the
-        compute's resource semaphore, while a second boot's claim arrives:
-        the second waits, both end ACTIVE, and the host holds both flavors
-        in Placement and in its hypervisor figures.
+        """A boot's claim sleeps 15 s inside update_provider_tree,
+        holding the compute's resource semaphore, and a second boot to the
+        same host is sent meanwhile: both end ACTIVE, and the host holds
+        both flavors in Placement and in its hypervisor figures.
         """
         host = self.source
         # The strict host runs no periodic update: only these boots call

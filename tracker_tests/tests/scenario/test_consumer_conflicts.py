@@ -138,7 +138,7 @@ class ConsumerConflictTest(base.TrackerTestBase):
         """test_live_migrate_drop_allocation_on_source_fails: the source's
         deletion of the migration's allocation after the guest moved gets
         409. The server goes to ERROR on the destination and the
-        migration's uuid keeps the flavor on the source for good.
+        migration's uuid keeps the flavor on the source.
         """
         self.source, self.dest = self.pick_hosts(2)
         server = self.create_server(host=self.source)

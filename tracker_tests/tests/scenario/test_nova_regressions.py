@@ -306,11 +306,12 @@ class RebuildOnFullHostTest(base.StrictHostsTestBase):
 
 
 class HypervisorUsageWithoutPeriodicsTest(base.StrictHostsTestBase):
-    """Bugs 1818914, 1879878 (test_servers.py ServerMovingTests.
-    test_resize_confirm_assert_hypervisor_usage_no_periodics;
-    regressions/test_bug_1879878.py): right after a confirm or a revert,
-    before any periodic task, os-hypervisors agrees with Placement on both
-    hosts (the strict computes run none).
+    """Bug 1818914 (test_servers.py ServerMovingTests.
+    test_resize_confirm_assert_hypervisor_usage_no_periodics): right after
+    a confirm or a revert, before any periodic task, os-hypervisors agrees
+    with Placement on both hosts (the strict computes run none). The race
+    of bug 1879878 (regressions/test_bug_1879878.py) with a periodic run
+    during the confirm is not replayed.
     """
 
     def moved(self):

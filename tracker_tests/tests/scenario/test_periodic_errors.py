@@ -75,8 +75,9 @@ class PlacementReportFailsTest(base.TrackerTestBase):
     def test_placement_fails_the_periodic_reads_then_recovers(self):
         """Placement answers 503 to three of a compute's periodic reads of
         its provider's allocations (which its clean-up of deleted servers'
-        allocations makes), then serves them again: a server deleted
-        meanwhile leaves nothing, the host's figures agree with Placement.
+        allocations makes), then serves them again: the server, deleted
+        once the three reads failed, leaves nothing, and the host's figures
+        agree with Placement.
         """
         host, = self.pick_hosts(1)
         server = self.create_server(host=host)

@@ -52,6 +52,12 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
         self.assertEqual({'DISK_GB': 2, 'VCPU': 2},
                          {rc: n for rc, n in self.reserved(host).items()
                           if rc in ('DISK_GB', 'VCPU')})
+        # The host is empty (every strict test locks both strict hosts):
+        # its used figures are the reserved amounts alone.
+        hypervisor = self.hypervisor(host)
+        self.assertEqual((0, 2, 1), (hypervisor.running_vms,
+                                     hypervisor.vcpus_used,
+                                     hypervisor.local_gb_used))
         self.assert_findings(set())
         server = self.boot(host=host)
         self.assert_allocations(server.id, {host: self.strict_flavor})
