@@ -59,6 +59,7 @@ class _OutageTest(base.StrictHostsTestBase):
 
 class PlacementStoppedTest(_OutageTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('5b0e8f04-8f5e-4d0e-9a55-7c1d2e3f4a01')
     def test_placement_stopped_during_confirm(self):
         """Placement stops while the source compute confirms a cold
@@ -97,6 +98,7 @@ class PlacementStoppedTest(_OutageTest):
         self.assert_known_leak(SWALLOWED, {
             server.id: {}, migration.uuid: {self.source: self.strict_flavor}})
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('7d3a6c21-0c4b-4f7e-8d35-1b2c3d4e5f02')
     def test_placement_stopped_during_revert(self):
         """Placement stops while a cold migration is reverted (the
@@ -132,6 +134,7 @@ class PlacementStoppedTest(_OutageTest):
         self.assert_known_leak(REVERT_ERRORED, {
             server.id: {}, migration.uuid: {self.source: self.strict_flavor}})
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('9c4e2b13-5a6d-4e8f-b0a1-2c3d4e5f6a03')
     def test_placement_stopped_during_delete(self):
         """Placement stops while the server's compute deletes it (held
@@ -165,6 +168,7 @@ class PlacementStoppedTest(_OutageTest):
         self.assert_findings({('usage_mismatch', None, self.source),
                               ('running_vms_mismatch', None, self.source)})
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('0e5f3c24-6b7e-4f90-a1b2-3d4e5f6a7b04')
     def test_placement_stopped_during_boot(self):
         """Boot while Placement is stopped: the scheduler cannot ask it
@@ -182,6 +186,7 @@ class PlacementStoppedTest(_OutageTest):
 
 class PlacementFrozenTest(_OutageTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('1f6a4d35-7c8f-4a01-b2c3-4e5f6a7b8c05')
     def test_placement_frozen_during_live_migration_cleanup(self):
         """Placement freezes (SIGSTOP: connections accepted, no answer)
@@ -220,6 +225,7 @@ class PlacementFrozenTest(_OutageTest):
 
 class ConductorFrozenTest(_OutageTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('2a7b5e46-8d9a-4b12-83d4-5f6a7b8c9d06')
     def test_conductor_frozen_mid_build_then_deleted(self):
         """nova-conductor freezes before it hands a new server to the
@@ -240,6 +246,7 @@ class ConductorFrozenTest(_OutageTest):
 
 class SchedulerFrozenTest(_OutageTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('3b8c6f57-9eab-4c23-94e5-6a7b8c9d0e07')
     def test_scheduler_frozen_while_migration_waits_then_deleted(self):
         """Bug 1848343 (open; nova/tests/functional/regressions/
@@ -272,6 +279,7 @@ class SchedulerFrozenTest(_OutageTest):
 
 class MessageBusRestartedTest(_OutageTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('4c9d7a68-afbc-4d34-a5f6-7b8c9d0e1f08')
     def test_message_bus_restarted_during_cold_migration(self):
         """The message bus is stopped and started while the source
@@ -304,6 +312,7 @@ class MessageBusRestartedTest(_OutageTest):
 
 class DatabaseRestartedTest(_OutageTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('5dae8b79-b0cd-4e45-b6a7-8c9d0e1f2a09')
     def test_database_restarted_during_delete(self):
         """The database is stopped and started while the server's

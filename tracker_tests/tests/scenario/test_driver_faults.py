@@ -41,6 +41,7 @@ class ComputeKilledDuringColdMigrationTest(base.TrackerTestBase):
 
     required_computes = 2
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('49607cda-dfe2-43f4-9a8b-9cadbecfd0ea')
     def test_compute_killed_during_cold_migration(self):
         """Bug 1836369 (open; nova/tests/functional/compute/

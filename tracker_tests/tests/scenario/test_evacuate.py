@@ -31,6 +31,7 @@ class EvacuateTest(base.TrackerTestBase):
 
     required_computes = 2
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('8f3b49db-2a4c-4e6d-8f7a-8b9c0d1e2f37')
     def test_evacuate(self):
         source, dest = self.pick_hosts(2)
@@ -69,6 +70,7 @@ class EvacuateWithoutTargetTest(base.FaultHostsTestBase):
 
     required_hosts = ('fault_healthy_host',)
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('385f6bc9-ced1-42e3-8f7a-8b9cadbecfd9')
     def test_evacuate_without_target(self):
         """The migration ends in error, the allocation stays on the source

@@ -147,6 +147,7 @@ class InterruptedOperationTest(_FailureTest):
                       '[tracker-feature-enabled] service_control is False')
 class DeleteWhileComputeStoppedTest(_FailureTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('274e5ab8-bdc0-41d2-9e6f-7a8b9cadbec8')
     def test_delete_while_compute_stopped(self):
         """Delete while the server's compute is down (local delete): the

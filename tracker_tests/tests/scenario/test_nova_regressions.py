@@ -196,6 +196,7 @@ class UnshelveSpawnFailsTest(_DriverFaultTest):
                       '[tracker-feature-enabled] service_control is False')
 class SourceDownInVerifyResizeTest(_DriverFaultTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('4c9d7ac8-afbc-4344-9596-d5e6f7a8b924')
     def test_confirm_with_the_source_down(self):
         """Bug 1855927 (test_servers.py PollUnconfirmedResizesTest.
@@ -251,6 +252,7 @@ class ServiceDeleteDuringMigrationTest(_DriverFaultTest):
                       '[tracker-feature-enabled] evacuate is False')
 class EvacuateThenDeleteTest(_DriverFaultTest):
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('6ebf9cea-c1de-4566-b7b8-f7a8b9c0d126')
     def test_delete_evacuated_server_while_source_down(self):
         """Bug 1794996 (regressions/test_bug_1794996.py): a server

@@ -64,6 +64,7 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
         self.assert_findings(set())
         self.assert_hypervisor_matches_placement(host)
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('a2f3d02e-0512-439a-8bfc-3b4c5d6e7f14')
     def test_changed_reserved_amounts_follow_a_restart(self):
         """Reserve more memory and disk on a compute and restart it: its
@@ -90,6 +91,7 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
             (hypervisor.memory_mb_used, hypervisor.local_gb_used))
         self.assert_findings(set())
 
+    @decorators.attr(type='slow')
     @decorators.idempotent_id('b304e13f-1623-44ab-9c0d-4c5d6e7f8015')
     def test_reserved_amount_changed_behind_novas_back_is_reported(self):
         """Placement's reserved memory of a compute set by hand to what
