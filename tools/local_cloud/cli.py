@@ -284,10 +284,9 @@ def cmd_compute(layout, args):
         return 0
     if args.action in ('set', 'reset'):
         return _configure_compute(layout, hosts[args.host], args)
-    target = control.Target(
-        'nova-compute on %s' % args.host,
-        [nova_service.compute_spec(layout, hosts[args.host])])
-    print(control.act(supervisor.Supervisor(layout), target, args.action))
+    print(control.act(supervisor.Supervisor(layout),
+                      _compute_target(layout, hosts[args.host]),
+                      args.action))
     return 0
 
 
@@ -310,12 +309,9 @@ def _configure_compute(layout, compute, args):
         print('nothing set on %s' % compute.host)
         return 0
     sup = supervisor.Supervisor(layout)
-    label = 'nova-compute on %s' % compute.host
-    control.act(sup, control.Target(
-        label, [nova_service.compute_spec(layout, compute)]), 'stop')
+    control.act(sup, _compute_target(layout, compute), 'stop')
     # Built again: the command line names the overrides only if they exist.
-    control.act(sup, control.Target(
-        label, [nova_service.compute_spec(layout, compute)]), 'start')
+    control.act(sup, _compute_target(layout, compute), 'start')
     print('%s and restarted it' % done)
     return 0
 
@@ -336,11 +332,9 @@ def cmd_service(layout, args):
             service) else ''
         return _usage_error('unknown service %r%s; the services are: %s' % (
             args.name, hint, ', '.join(services.controllable())))
-    target = control.Target(
-        service.name,
-        service.processes(services.Context(layout, computes_of(layout))),
-        service.confirm_up)
-    print(control.act(supervisor.Supervisor(layout), target, args.action))
+    print(control.act(supervisor.Supervisor(layout),
+                      _service_target(layout, service, computes_of(layout)),
+                      args.action))
     return 0
 
 
@@ -379,18 +373,24 @@ def _restart_targets(layout, names):
     for name in names:
         if name == fix_reverts.COMPUTES:
             for compute in computes:
-                yield control.Target(
-                    'nova-compute on %s' % compute.host,
-                    [nova_service.compute_spec(layout, compute)])
+                yield _compute_target(layout, compute)
             continue
         service = services.by_name(name)
         if service is None or service.per_host:
             raise supervisor.LocalCloudError(
                 'fix-reverts: unknown service %r in a Restart: line' % name)
-        yield control.Target(
-            service.name,
-            service.processes(services.Context(layout, computes)),
-            service.confirm_up)
+        yield _service_target(layout, service, computes)
+
+
+def _compute_target(layout, compute):
+    return control.Target('nova-compute on %s' % compute.host,
+                          [nova_service.compute_spec(layout, compute)])
+
+
+def _service_target(layout, service, computes):
+    return control.Target(
+        service.name, service.processes(services.Context(layout, computes)),
+        service.confirm_up)
 
 
 def cmd_env(layout, args):
