@@ -69,10 +69,30 @@ class TrackerTestBase(server_actions.ServerActionsMixin,
                     cls.required_computes, CONF.compute.min_compute_nodes))
 
     @classmethod
+    def setUpClass(cls):
+        try:
+            super().setUpClass()
+        finally:
+            service_control.release_cloud_for_class()
+
+    @classmethod
     def setup_credentials(cls):
+        # Taken here, after tempest's own class lock (taken first in
+        # setUpClass), in the order every test takes the two; released
+        # once the class is set up.
+        service_control.hold_cloud_for_class()
         # Servers boot with networks 'none': no network resources.
         cls.set_network_resources()
         super().setup_credentials()
+
+    @classmethod
+    def tearDownClass(cls):
+        # tempest's setUpClass calls it on a failure: the lock may be held.
+        service_control.hold_cloud_for_class()
+        try:
+            super().tearDownClass()
+        finally:
+            service_control.release_cloud_for_class()
 
     @classmethod
     def setup_clients(cls):

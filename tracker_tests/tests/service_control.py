@@ -49,6 +49,33 @@ SHARED_SERVICES = ('placement', 'nova-api', 'nova-conductor',
 #: What undoes each way of taking a service away.
 RESTORE_ACTION = {'stop': 'start', 'kill': 'start', 'freeze': 'thaw'}
 
+#: The cloud lock this process holds, shared, for a test class's set-up or
+#: tear-down (one class at a time: a worker runs its classes in turn).
+_class_cloud_lock = {'lock': None}
+
+
+def hold_cloud_for_class():
+    """Hold the cloud lock shared, unless this process already does.
+
+    A class makes its credentials and reads its flavors through keystone
+    and Nova, and removes them at its end: not while a test elsewhere has
+    the database, the message bus or Placement away.
+    """
+    if _class_cloud_lock['lock'] is not None:
+        return
+    lock = host_locks.CloudLock(lockutils.get_lock_path(CONF))
+    if not lock.acquire(False, CONF.tracker.host_lock_timeout):
+        raise lib_exc.TimeoutException(
+            'the cloud lock stayed held by other tests for %d s'
+            % CONF.tracker.host_lock_timeout)
+    _class_cloud_lock['lock'] = lock
+
+
+def release_cloud_for_class():
+    lock, _class_cloud_lock['lock'] = _class_cloud_lock['lock'], None
+    if lock is not None:
+        lock.release(False)
+
 
 class ServiceControlMixin:
     """Locks, service control, driver and Placement faults.
