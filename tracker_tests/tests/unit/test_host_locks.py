@@ -21,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from unittest import mock
 
 from fasteners import process_lock
 import fixtures
@@ -146,7 +147,8 @@ CLOUD_WORKER = textwrap.dedent('''
 ''')
 
 
-class CloudLockTest(testtools.TestCase):
+class CloudWorkersTestCase(testtools.TestCase):
+    """A lock directory, and other workers taking the cloud lock."""
 
     def setUp(self):
         super().setUp()
@@ -160,6 +162,9 @@ class CloudLockTest(testtools.TestCase):
         self.addCleanup(worker.wait, 10)
         self.addCleanup(worker.stdin.close)
         return worker
+
+
+class CloudLockTest(CloudWorkersTestCase):
 
     def wait_until_the_turnstile_is_held(self):
         turnstile = process_lock.InterProcessLock(
@@ -198,3 +203,32 @@ class CloudLockTest(testtools.TestCase):
         writer.stdin.close()
         writer.wait(10)
         self.assertEqual('held\n', self.worker('shared').stdout.readline())
+
+
+class ClassCloudLockTest(CloudWorkersTestCase):
+    """The shared hold of a test class's set-up and tear-down."""
+
+    def setUp(self):
+        super().setUp()
+        from tracker_tests.tests import service_control
+        self.service_control = service_control
+        self.useFixture(fixtures.MockPatchObject(
+            service_control.lockutils, 'get_lock_path',
+            return_value=self.lock_dir))
+        self.useFixture(fixtures.MockPatchObject(
+            service_control, 'CONF', mock.Mock(**{
+                'tracker.host_lock_timeout': 5})))
+        self.addCleanup(service_control.release_cloud_for_class)
+
+    def test_held_once_however_often_taken_until_released(self):
+        self.service_control.hold_cloud_for_class()
+        # tempest's setUpClass calls tearDownClass on a failure: taken
+        # again while held.
+        self.service_control.hold_cloud_for_class()
+        self.assertEqual('timeout\n', self.worker(
+            'exclusive', timeout=1).stdout.readline())
+        self.service_control.release_cloud_for_class()
+        self.assertEqual('held\n', self.worker(
+            'exclusive').stdout.readline())
+        # Released twice (set-up's finally after tear-down's): no error.
+        self.service_control.release_cloud_for_class()
