@@ -47,6 +47,18 @@ class _OutageTest(base.StrictHostsTestBase):
             if not getattr(CONF.tracker, option):
                 raise cls.skipException('[tracker] %s is not set' % option)
 
+    def take_service_away_during(self, host, method, server_id, act,
+                                 service, action='stop'):
+        """Hold the driver ``method`` on ``host`` for the server, ``act``
+        (the request that reaches it), and once the call is held take
+        ``service`` away. The caller releases the call (release_call),
+        before or after bringing the service back.
+        """
+        self.hold_call(host, method, server_id)
+        act(server_id)
+        self.wait_until_held(host)
+        self.take_service_away(service, action)
+
     def migrated_to_verify_resize(self):
         """A server cold migrated from the source to the destination,
         resting in VERIFY_RESIZE.
@@ -77,10 +89,9 @@ class PlacementStoppedTest(_OutageTest):
         """
         server, migration = self.migrated_to_verify_resize()
         self.remove_allocations_at_cleanup(migration.uuid)
-        self.hold_call(self.source, 'confirm_migration', server.id)
-        self.admin_servers_client.confirm_resize_server(server.id)
-        self.wait_until_held(self.source)
-        self.take_service_away('placement')
+        self.take_service_away_during(
+            self.source, 'confirm_migration', server.id,
+            self.admin_servers_client.confirm_resize_server, 'placement')
         self.release_call(self.source)
         server = self.wait_for_server(server.id, ('ACTIVE', 'ERROR'))
         self.bring_services_back()
@@ -115,10 +126,9 @@ class PlacementStoppedTest(_OutageTest):
         """
         server, migration = self.migrated_to_verify_resize()
         self.remove_allocations_at_cleanup(migration.uuid)
-        self.hold_call(self.dest, 'destroy', server.id)
-        self.admin_servers_client.revert_resize_server(server.id)
-        self.wait_until_held(self.dest)
-        self.take_service_away('placement')
+        self.take_service_away_during(
+            self.dest, 'destroy', server.id,
+            self.admin_servers_client.revert_resize_server, 'placement')
         self.release_call(self.dest)
         server = self.wait_for_server(server.id, ('ACTIVE', 'ERROR'))
         self.bring_services_back()
@@ -152,10 +162,9 @@ class PlacementStoppedTest(_OutageTest):
         on a strict compute, recounts it.
         """
         server = self.boot()
-        self.hold_call(self.source, 'destroy', server.id)
-        self.admin_servers_client.delete_server(server.id)
-        self.wait_until_held(self.source)
-        self.take_service_away('placement')
+        self.take_service_away_during(
+            self.source, 'destroy', server.id,
+            self.admin_servers_client.delete_server, 'placement')
         self.release_call(self.source)
         server = self.wait_for_server(server.id, 'ERROR')
         self.bring_services_back()
@@ -200,12 +209,12 @@ class PlacementFrozenTest(_OutageTest):
         the destination.
         """
         server = self.boot()
-        self.hold_call(self.source, 'post_live_migration', server.id)
-        self.admin_servers_client.live_migrate_server(
-            server.id, host=self.dest, block_migration='auto')
-        self.wait_until_held(self.source)
+        self.take_service_away_during(
+            self.source, 'post_live_migration', server.id,
+            lambda server_id: self.admin_servers_client.live_migrate_server(
+                server_id, host=self.dest, block_migration='auto'),
+            'placement', 'freeze')
         migration = self.newest_migration(server.id, 'live-migration')
-        self.take_service_away('placement', 'freeze')
         self.release_call(self.source)
         # Past the held call: the destination took the server over, the
         # source's clean-up waits on Placement.
@@ -291,10 +300,10 @@ class MessageBusRestartedTest(_OutageTest):
         leaves the flavor on the destination only.
         """
         server = self.boot()
-        self.hold_call(self.source, 'migrate_disk_and_power_off', server.id)
-        self.admin_servers_client.migrate_server(server.id, host=self.dest)
-        self.wait_until_held(self.source)
-        self.take_service_away('message-bus')
+        self.take_service_away_during(
+            self.source, 'migrate_disk_and_power_off', server.id,
+            lambda server_id: self.admin_servers_client.migrate_server(
+                server_id, host=self.dest), 'message-bus')
         self.bring_services_back()
         self.release_call(self.source)
 
@@ -322,10 +331,9 @@ class DatabaseRestartedTest(_OutageTest):
         gone and holds nothing.
         """
         server = self.boot()
-        self.hold_call(self.source, 'destroy', server.id)
-        self.admin_servers_client.delete_server(server.id)
-        self.wait_until_held(self.source)
-        self.take_service_away('database')
+        self.take_service_away_during(
+            self.source, 'destroy', server.id,
+            self.admin_servers_client.delete_server, 'database')
         self.bring_services_back()
         self.release_call(self.source)
 

@@ -14,8 +14,8 @@ tags its long tests, so that a gate job can leave them out with
 ``--exclude-regex '\\[.*\\bslow\\b.*\\]'``; no other is.
 
 Read from the scenario modules' source: a test takes a service away when
-its body, or a method of its class that it calls, calls one of
-SERVICE_OUTAGES.
+its body, or a method of a class of its module that it calls, calls one
+of SERVICE_OUTAGES.
 """
 
 import ast
@@ -51,9 +51,14 @@ def scenario_tests(directory=SCENARIOS):
     """(name, takes a service away, tagged slow) of every scenario."""
     for path in sorted(directory.glob('test_*.py')):
         tree = ast.parse(path.read_text())
-        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-            methods = {m.name: m for m in cls.body
-                       if isinstance(m, ast.FunctionDef)}
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+        # A helper may sit in a base class of the module.
+        module_methods = {m.name: m for c in classes for m in c.body
+                          if isinstance(m, ast.FunctionDef)}
+        for cls in classes:
+            methods = dict(module_methods, **{
+                m.name: m for m in cls.body
+                if isinstance(m, ast.FunctionDef)})
 
             def used(function, depth=0):
                 names = _attributes(function)
