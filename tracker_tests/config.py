@@ -190,6 +190,14 @@ TrackerGroup = [
                help='Flavor that only the strict_hosts can take, differing '
                     'from strict_flavor_ref in VCPU, MEMORY_MB and '
                     'DISK_GB, for resizes between them.'),
+    cfg.StrOpt('same_host_resize_catalog_type',
+               default='',
+               help='Catalog type of the compute API that resizes to the '
+                    'same host ([DEFAULT] allow_resize_to_same_host), when '
+                    'that is not [compute] catalog_type: a cloud that '
+                    'allows it for a few scenarios only can serve them '
+                    'from a second nova-api. Empty: [compute] '
+                    'catalog_type.'),
     cfg.StrOpt('fault_flavor_ref',
                help='Flavor that only the fault-injecting compute hosts '
                     'below and fault_healthy_host can take (for example '

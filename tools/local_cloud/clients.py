@@ -164,6 +164,7 @@ def tempest_conf(layout, secrets, image_id, computes):
             'strict_flavor_ref': 'tracker.strict' if strict else None,
             'strict_resize_flavor_ref': (
                 'tracker.strict-medium' if strict else None),
+            'same_host_resize_catalog_type': nova_service.SAME_HOST_API_TYPE,
             'whole_cloud_audit': True,
             # A compute restarted by the evacuate and failure tests reports
             # its running_vms again only after a periodic run or two.
@@ -173,7 +174,9 @@ def tempest_conf(layout, secrets, image_id, computes):
         },
         'tracker-feature-enabled': {
             'resize': True,
-            'same_host_resize': False,
+            # Through the second nova-api, [tracker]
+            # same_host_resize_catalog_type.
+            'same_host_resize': True,
             'cold_migration': True,
             'live_migration': True,
             'evacuate': True,

@@ -143,6 +143,9 @@ providers:
 PROVIDER_CONFIG_FILE = 'fault-injection.yaml'
 
 
+API_PASTE_FILE = 'api-paste.ini'
+
+
 def conf_dir(layout):
     return layout.etc / 'nova'
 
@@ -224,7 +227,7 @@ def config_files(ctx):
             # Offload on shelve at once, as the scenarios expect.
             'shelved_offload_time': 0,
         }, **TIMINGS),
-        'wsgi': {'api_paste_config': conf_dir(layout) / 'api-paste.ini'},
+        'wsgi': {'api_paste_config': conf_dir(layout) / API_PASTE_FILE},
         'api': {'auth_strategy': 'keystone'},
         'api_database': {'connection': layout.db_url(
             'nova_api', secrets['db_password'])},
@@ -268,6 +271,36 @@ def config_files(ctx):
     }
 
 
+#: The catalog type of a second nova-api, one that allows a resize to the
+#: same host. Nova reads allow_resize_to_same_host in the API only, and
+#: on for the whole cloud it would let the scheduler keep any resize on
+#: its host, where the move scenarios expect another; only the same-host
+#: scenarios call this one.
+SAME_HOST_API_TYPE = 'compute_same_host'
+SAME_HOST_API_CONF = 'nova-api-same-host.conf'
+
+
+def same_host_api_config_files(ctx):
+    """The second nova-api's uwsgi and its one file read after nova.conf."""
+    layout = ctx.layout
+    return {
+        conf_dir(layout) / SAME_HOST_API_CONF: ini.render({'DEFAULT': {
+            'allow_resize_to_same_host': True,
+            # Its own (hidden) os-services record: two APIs creating one
+            # record at once, on a fresh cloud, could collide.
+            'host': 'localcloud-same-host-api',
+        }}),
+        wsgi.config_path(layout, 'nova_api_same_host'): wsgi.uwsgi_config(
+            layout, 'nova_api_same_host',
+            'nova.wsgi.osapi_compute:application',
+            {'OS_NOVA_CONFIG_DIR': conf_dir(layout),
+             # nova-api takes the first for its paste pipeline.
+             'OS_NOVA_CONFIG_FILES': ';'.join((
+                 API_PASTE_FILE, conf_path(layout).name,
+                 SAME_HOST_API_CONF))}),
+    }
+
+
 def compute_config_files(ctx):
     """Each compute's own file, read after nova.conf."""
     layout = ctx.layout
@@ -305,8 +338,8 @@ def manage(layout):
 def prepare(ctx):
     """The API and cell databases, and cell1."""
     layout, secrets, run = ctx.layout, ctx.secrets, ctx.run
-    shutil.copy(layout.venv / 'etc' / 'nova' / 'api-paste.ini',
-                conf_dir(layout) / 'api-paste.ini')
+    shutil.copy(layout.venv / 'etc' / 'nova' / API_PASTE_FILE,
+                conf_dir(layout) / API_PASTE_FILE)
     (state_path(layout) / 'locks').mkdir(parents=True, exist_ok=True)
     run('nova-api-db-sync', manage(layout) + ['api_db', 'sync'])
     run('nova-map-cell0', manage(layout) + [

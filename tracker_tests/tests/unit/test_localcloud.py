@@ -70,6 +70,7 @@ class RegistryTest(testtools.TestCase):
             'mariadb': 28306, 'epmd': 28369, 'rabbitmq': 28672,
             'rabbitmq_dist': 28673, 'keystone': 28500, 'glance': 28292,
             'placement': 28778, 'neutron': 28696, 'nova_api': 28774,
+            'nova_api_same_host': 28775,
         }, services.default_ports())
         self.assertEqual(services.default_ports(), self.ctx.layout.ports)
 
@@ -89,6 +90,9 @@ class RegistryTest(testtools.TestCase):
         self.assertEqual({
             # (user, catalog type, service name, port name, path)
             ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
+            # The second nova-api, for resizes to the same host.
+            ('nova', 'compute_same_host', 'nova', 'nova_api_same_host',
+             '/v2.1'),
             ('placement', 'placement', 'placement', 'placement', ''),
             ('glance', 'image', 'glance', 'glance', ''),
             ('neutron', 'network', 'neutron', 'neutron', ''),
@@ -102,12 +106,13 @@ class RegistryTest(testtools.TestCase):
         self.assertEqual(
             [['database'], ['message-bus'], ['keystone'],
              ['placement', 'glance', 'neutron', 'nova-api',
-              'nova-conductor', 'nova-scheduler'],
+              'nova-api-same-host', 'nova-conductor', 'nova-scheduler'],
              ['nova-compute']],
             [[s.name for s in stage] for stage in services.stages()])
         self.assertEqual(
             ['mariadb', 'epmd', 'rabbitmq', 'keystone', 'placement',
-             'glance', 'neutron', 'nova_api', 'nova-conductor',
+             'glance', 'neutron', 'nova_api', 'nova_api_same_host',
+             'nova-conductor',
              'nova-scheduler', 'nova-compute-compute1',
              'nova-compute-compute2', 'nova-compute-compute3'],
             [spec.name for spec in services.process_specs(

@@ -278,8 +278,8 @@ class ControlCommandLineTest(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn("unknown service 'nova'", err)
         self.assertIn('database, message-bus, keystone, placement, glance, '
-                      'neutron, nova-api, nova-conductor, nova-scheduler',
-                      err)
+                      'neutron, nova-api, nova-api-same-host, '
+                      'nova-conductor, nova-scheduler', err)
 
     def test_computes_are_not_services(self):
         code, _, err = self.run_cli('service', 'stop', 'nova-compute')
