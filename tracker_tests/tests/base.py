@@ -29,6 +29,7 @@ from tempest.lib.common import api_version_utils
 from tempest.lib.common.utils import data_utils
 from tempest import test
 
+from tracker_tests.audit import snapshot
 from tracker_tests.common import tempest_reader
 from tracker_tests.common import waiters
 from tracker_tests.tests import allocation_checks
@@ -242,7 +243,63 @@ class StrictHostsTestBase(TrackerTestBase):
         for host in sorted({f.host for f in result.findings}):
             self.restart_compute(host)
 
+    def free_disk_gb(self, host):
+        """DISK_GB that Placement can still allocate on ``host``.
+
+        Exact on a strict host: no other test's server reaches it while
+        this test holds its lock.
+        """
+        provider = self.provider_of(host)
+        inventory = snapshot.read_inventories(self.reader,
+                                              provider)['DISK_GB']
+        used = sum(a.resources.get('DISK_GB', 0) for a in
+                   snapshot.read_provider_allocations(
+                       self.reader, provider).values())
+        return inventory.capacity - used
+
     def boot(self, host=None, flavor=None, wait_until='ACTIVE'):
         return self.create_server(flavor=flavor or self.strict_flavor,
                                   host=host or self.source,
                                   wait_until=wait_until)
+
+
+class SameHostResizeTestBase(StrictHostsTestBase):
+    """Resizes that can only stay on their host.
+
+    The second strict host is disabled for the test, so that the scheduler
+    has the server's own host alone to choose, and the resize goes through
+    the compute API that allows a resize to the same host ([tracker]
+    same_host_resize_catalog_type): a cloud may allow it there only.
+    """
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not CONF.tracker_feature_enabled.same_host_resize:
+            raise cls.skipException('[tracker-feature-enabled] '
+                                    'same_host_resize is False')
+
+    @classmethod
+    def setup_clients(cls):
+        super().setup_clients()
+        cls.same_host_servers_client = cls.os_admin.compute.ServersClient(
+            service=(CONF.tracker.same_host_resize_catalog_type or
+                     CONF.compute.catalog_type))
+
+    def setUp(self):
+        super().setUp()
+        self.set_compute_enabled(self.dest, False)
+
+    def request_same_host_resize(self, server_id, flavor):
+        self.same_host_servers_client.resize_server(server_id, flavor['id'])
+
+    def resize_on_its_host(self, server_id, flavor):
+        """Resize; returns (server, migration) in VERIFY_RESIZE, on the
+        host the server was on.
+        """
+        self.request_same_host_resize(server_id, flavor)
+        server = self.wait_for_server(server_id, 'VERIFY_RESIZE')
+        migration = self.wait_for_migration(server_id, 'resize', 'finished')
+        self.assertEqual((self.source, self.source),
+                         (migration.source_compute, migration.dest_compute))
+        return server, migration

@@ -114,7 +114,8 @@ class ServerActionsMixin:
     def wait_for_event_finished(self, server_id, event):
         """Wait until the server's newest instance-action event ``event``
         (compute_resize_instance, ...) has finished; also for a deleted
-        server (2.21). Returns its result.
+        server (2.21). Returns the event (result, and for an admin the
+        traceback).
 
         A call parked by a fault goes on after the test acted: its end is
         what makes the end state final.
@@ -132,7 +133,7 @@ class ServerActionsMixin:
                 for found in events:
                     if found['event'] == event:
                         last['event'] = found
-                        return found['finish_time'] and found['result']
+                        return found if found['finish_time'] else None
             return None
 
         return self.poller.until(finished, lambda: (

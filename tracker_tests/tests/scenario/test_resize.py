@@ -81,42 +81,38 @@ class ColdMigrationTest(_MoveTest):
         self.revert_and_check_allocations(*self.boot_and_move())
 
 
-@testtools.skipUnless(FEATURES.same_host_resize,
-                      '[tracker-feature-enabled] same_host_resize is False')
-class SameHostResizeTest(base.TrackerTestBase):
+class SameHostResizeTest(base.SameHostResizeTestBase):
     """Resize on one host: old and new flavor side by side, then one."""
 
     def _resize_on_one_host(self):
-        server = self.create_server()
-        host = server.host
-        server, migration = self.resize_server(server.id,
-                                               self.resize_flavor)
-        if server.host != host:
-            self.skipTest('the scheduler moved the server to %s; this '
-                          'cloud resizes to the same host only when no '
-                          'other host fits' % server.host)
-        self.assert_allocations(server.id, {host: self.resize_flavor})
+        server = self.boot()
+        server, migration = self.resize_on_its_host(
+            server.id, self.strict_resize_flavor)
+        self.assert_allocations(server.id,
+                                {self.source: self.strict_resize_flavor})
         self.assert_migration_allocations(migration.uuid,
-                                          {host: self.flavor})
-        self.assert_usage_matches_flavors(host, self.flavor,
-                                          self.resize_flavor)
-        self.assert_hypervisor_matches_placement(host)
-        return server, migration, host
+                                          {self.source: self.strict_flavor})
+        self.assert_usage_matches_flavors(self.source, self.strict_flavor,
+                                          self.strict_resize_flavor)
+        self.assert_hypervisor_matches_placement(self.source)
+        return server, migration
 
     @decorators.idempotent_id('29dbe3f5-7a8b-4c0d-8e1f-4a5b6c7d8e93')
     def test_same_host_resize_confirm(self):
-        server, migration, host = self._resize_on_one_host()
+        server, migration = self._resize_on_one_host()
         self.confirm_resize(server.id, migration)
-        self.assert_allocations(server.id, {host: self.resize_flavor})
+        self.assert_allocations(server.id,
+                                {self.source: self.strict_resize_flavor})
         self.assert_no_allocations(migration.uuid)
-        self.assert_usage_matches_flavors(host, self.resize_flavor)
-        self.assert_hypervisor_matches_placement(host)
+        self.assert_usage_matches_flavors(self.source,
+                                          self.strict_resize_flavor)
+        self.assert_hypervisor_matches_placement(self.source)
 
     @decorators.idempotent_id('4bfd05a7-9c0d-4e2f-8a3b-5c6d7e8f9a04')
     def test_same_host_resize_revert(self):
-        server, migration, host = self._resize_on_one_host()
+        server, migration = self._resize_on_one_host()
         self.revert_resize(server.id, migration)
-        self.assert_allocations(server.id, {host: self.flavor})
+        self.assert_allocations(server.id, {self.source: self.strict_flavor})
         self.assert_no_allocations(migration.uuid)
-        self.assert_usage_matches_flavors(host, self.flavor)
-        self.assert_hypervisor_matches_placement(host)
+        self.assert_usage_matches_flavors(self.source, self.strict_flavor)
+        self.assert_hypervisor_matches_placement(self.source)
