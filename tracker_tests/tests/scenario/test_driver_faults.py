@@ -30,9 +30,6 @@ CONF = config.CONF
 
 #: Longer than any test: the interrupted call never returns by itself.
 FOREVER = 600
-#: Long enough to act while the call waits; the test then waits for the
-#: call to go on, which makes the end state final.
-PARKED = 20
 
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
@@ -92,26 +89,28 @@ class ComputeKilledDuringColdMigrationTest(base.TrackerTestBase):
 
 
 class DeleteDuringResizeTest(base.StrictHostsTestBase):
-    """The server is deleted while its cold migration is parked in a
+    """The server is deleted while its cold migration is held in a
     driver call, on the strict computes: the leaks below are of deleted
     servers, which Nova's periodic resource update would later remove on
     an ordinary compute.
 
-    Each test parks the move at one point with a sleep for this server
-    only, deletes the server there, waits until the parked call went on,
-    and asserts what the delete left.
+    Each test holds the move in one driver call for this server only,
+    deletes the server there (neither call takes the instance's lock, so
+    the delete completes meanwhile), lets the call go on, waits until it
+    ended, and asserts what the delete left.
     """
 
-    def start_parked_migration(self, parked_host, method):
+    def start_held_migration(self, held_host, method):
         server = self.boot()
-        self.inject_fault(parked_host, method, 'sleep', seconds=PARKED,
-                          server_id=server.id)
+        self.hold_call(held_host, method, server.id)
         self.admin_servers_client.migrate_server(server.id, host=self.dest)
         return server
 
-    def delete_and_wait(self, server, migration, event):
+    def delete_and_wait(self, held_host, server, migration, event):
         self.remove_allocations_at_cleanup(server.id, migration.uuid)
+        self.wait_until_held(held_host)
         self.delete_server(server.id)
+        self.release_call(held_host)
         self.wait_for_event_finished(server.id, event)
 
     @decorators.idempotent_id('163d49a7-acbf-40c1-8d5e-6f7a8b9cadb7')
@@ -126,13 +125,14 @@ class DeleteDuringResizeTest(base.StrictHostsTestBase):
         moves the source allocation held by the migration back to the
         server's uuid: the deleted server keeps its flavor on the source.
         """
-        server = self.start_parked_migration(self.source,
-                                             'migrate_disk_and_power_off')
+        server = self.start_held_migration(self.source,
+                                           'migrate_disk_and_power_off')
         self.wait_for_server(server.id, 'RESIZE',
                              task_state='resize_migrating')
         migration = self.wait_for_migration(server.id, 'migration',
                                             'migrating')
-        self.delete_and_wait(server, migration, 'compute_resize_instance')
+        self.delete_and_wait(self.source, server, migration,
+                             'compute_resize_instance')
         self.assert_known_leak('1848343', {
             server.id: {self.source: self.strict_flavor},
             migration.uuid: {}})
@@ -144,10 +144,11 @@ class DeleteDuringResizeTest(base.StrictHostsTestBase):
         (migration 'post-migrating'): the server and the migration hold
         nothing on either host.
         """
-        server = self.start_parked_migration(self.dest, 'finish_migration')
+        server = self.start_held_migration(self.dest, 'finish_migration')
         self.wait_for_server(server.id, 'RESIZE', task_state='resize_finish')
         migration = self.wait_for_migration(server.id, 'migration',
                                             'post-migrating')
-        self.delete_and_wait(server, migration, 'compute_finish_resize')
+        self.delete_and_wait(self.dest, server, migration,
+                             'compute_finish_resize')
         self.assert_no_allocations(server.id, migration.uuid)
         self.assert_no_usage_change(self.source, self.dest)
