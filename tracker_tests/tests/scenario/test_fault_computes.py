@@ -136,3 +136,40 @@ class SlowLiveMigrationTest(base.FaultHostsTestBase):
         self.assert_no_allocations(migration.uuid)
         self.assert_usage_delta(source, {})
         self.assert_hypervisor_matches_placement(source, dest)
+
+
+class RescheduleClaimFailsTest(base.FaultHostsTestBase):
+    required_hosts = ('reschedule_host', 'fault_healthy_host')
+    #: Sets a Placement fault: runs alone, which also lets it hold the
+    #: first spawn of a server whose uuid it does not know yet.
+    disturbs_shared_services = True
+
+    @decorators.idempotent_id('a05dbe61-7c8f-4d3a-8b4e-6f7a8b9cadb5')
+    def test_claim_on_the_alternate_fails(self):
+        """Bug 1819460 (test_servers.py ServerRescheduleTests.
+        test_allocation_fails_during_reschedule): the preferred host fails
+        the build, and the conductor's claim on the alternate host gets a
+        409 consumer generation conflict from Placement.
+
+        The server goes to ERROR with AllocationUpdateFailed as its fault,
+        and holds nothing on either host, before and after the delete.
+        """
+        failing = CONF.tracker.reschedule_host
+        healthy = CONF.tracker.fault_healthy_host
+        # Held so that the Placement fault is set after the scheduler's
+        # claim and before the conductor's.
+        self.hold_call(failing, 'spawn', server_id=None)
+        server = self.boot(wait_until=None)
+        self.wait_until_held(failing)
+        self.inject_placement_fault('PUT', '^/allocations/%s$' % server.id,
+                                    409)
+        self.release_call(failing)
+        server = self.wait_for_server(server.id, 'ERROR')
+        self.wait_until_placement_fault_taken()
+        self.assertIn('Failed to update allocations for consumer',
+                      server.fault or '')
+        self.assert_no_allocations(server.id)
+        self.assert_usage_delta(failing, {})
+        self.assert_usage_delta(healthy, {})
+        self.assert_findings(set())
+        self.delete_and_check_allocations(server.id, [failing, healthy])
