@@ -98,6 +98,20 @@ def _listing(label, fault_file, faults):
         fault_file.path)] + ['  ' + f.describe() for f in faults])
 
 
+def pending_in_listing(listing, method=None):
+    """Whether ``show``'s output lists a fault not yet taken (of
+    ``method`` only, when given) or, without a method, a call still held.
+
+    Tests and tools outside this process read the listing; this is the one
+    place that knows its format.
+    """
+    listing = listing.strip()
+    if method is None:
+        return not listing.endswith('no pending faults')
+    return any(line.startswith('  %s:' % method)
+               for line in listing.splitlines())
+
+
 def _clear_or_show(label, fault_file, args, options):
     word = args.what[0]
     extra = _given(args, options)

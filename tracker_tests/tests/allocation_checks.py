@@ -301,6 +301,17 @@ class AllocationChecksMixin:
         return settle.audit(self.reader, snapshot.Scope(hosts=set(hosts)),
                             kinds, settle=0)
 
+    def assert_hypervisor_matches_placement_now(self, *hosts):
+        """Hypervisor figures agree with Placement on each host, in one
+        read: for a test that keeps the periodic update from repairing
+        them (pause_periodic_update) and has the cloud to itself.
+        """
+        result = self.audit_hosts(hosts, ['usage_mismatch',
+                                          'running_vms_mismatch'])
+        if result.findings:
+            self.fail('os-hypervisors disagrees with Placement:\n%s'
+                      % '\n'.join(messages.finding_lines(result.findings)))
+
     def assert_hypervisor_matches_placement(self, *hosts):
         """Hypervisor figures agree with Placement on each host.
 

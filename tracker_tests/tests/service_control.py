@@ -39,6 +39,7 @@ from tracker_tests.audit import snapshot
 from tracker_tests.common import host_locks
 from tracker_tests.common import waiters
 from tracker_tests import config as tracker_config
+from tracker_tests.faults import cli as fault_cli
 
 CONF = config.CONF
 
@@ -351,21 +352,48 @@ class ServiceControlMixin:
         """Let the held call of ``host`` go on (clears its faults)."""
         self._run_service_command('compute_fault_clear_command', host=host)
 
-    def wait_until_fault_taken(self, host):
-        """Wait until the driver of ``host`` took every pending fault."""
-        self._wait_until_no_pending('compute_fault_show_command', host=host)
+    def wait_for_periodic_update(self, host):
+        """Wait until a run of the periodic resource update of ``host``
+        started, the run that goes on while the test holds a call there.
+
+        get_available_resource is the task's first driver call and
+        nothing else calls it: a one-second sleep there, about no server,
+        delays nobody else's work, and its being taken says that the run
+        began.
+        """
+        self.inject_fault(host, 'get_available_resource', 'sleep',
+                          seconds=1)
+        self.wait_until_fault_taken(host, 'get_available_resource')
+
+    def pause_periodic_update(self, host, seconds):
+        """Wait until the run of the periodic resource update under way
+        on ``host`` ended and the next one began, which then sleeps
+        ``seconds`` before reading anything: what the last run left stays
+        for that long.
+        """
+        self.inject_fault(host, 'get_available_resource', 'sleep',
+                          seconds=seconds)
+        self.wait_until_fault_taken(host, 'get_available_resource')
+
+    def wait_until_fault_taken(self, host, method=None):
+        """Wait until the driver of ``host`` took every pending fault (of
+        ``method`` only, when given: a call held meanwhile is no fault of
+        that method).
+        """
+        self._wait_until_no_pending('compute_fault_show_command', method,
+                                    host=host)
 
     def wait_until_placement_fault_taken(self):
         """Wait until Placement answered every pending fault."""
         self._wait_until_no_pending('placement_fault_show_command')
 
-    def _wait_until_no_pending(self, option, **values):
+    def _wait_until_no_pending(self, option, method=None, /, **values):
         last = {}
 
         def taken():
             last['pending'] = self._run_service_command(
                 option, **values).strip()
-            return last['pending'].endswith('no pending faults')
+            return not fault_cli.pending_in_listing(last['pending'], method)
 
         self.poller.until(taken, lambda: 'faults still pending: %s'
                           % last.get('pending'))

@@ -31,6 +31,10 @@ from tracker_tests.tests import base
 CONF = config.CONF
 FEATURES = CONF.tracker_feature_enabled
 
+#: Seconds the periodic resource update waits once a test paused it:
+#: enough for the test to read the hypervisor figures it would repair.
+PERIODIC_PAUSE = 30
+
 #: The known leak's name where no bug report has one.
 POST_LIVE_MIGRATION_FAILED = (
     '(none: ComputeManager._post_live_migration deletes the source '
@@ -194,6 +198,41 @@ class UnshelveSpawnFailsTest(_DriverFaultTest):
         self.assert_no_allocations(server.id)
         self.assert_no_usage_change(self.source, self.dest)
         self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
+@testtools.skipUnless(FEATURES.shelve,
+                      '[tracker-feature-enabled] shelve is False')
+class PeriodicUpdateDuringUnshelveTest(_DriverFaultTest):
+    #: Reads the destination's hypervisor figures once: no other test's
+    #: server may be on its way there.
+    disturbs_shared_services = True
+
+    @decorators.idempotent_id('b16ecf72-8d9a-4e4b-9c5f-7a8b9cadbec6')
+    def test_periodic_update_during_unshelve_spawn(self):
+        """Bug 2025480 (regressions/test_bug_2025480.py): the periodic
+        resource update of the destination runs while the unshelve's spawn
+        is under way there; with the bug it stopped tracking the server.
+
+        spawn is held for this server until a periodic run began (on nova
+        34 that run waits for the spawn), then released; once that run
+        ended and the next one is paused, one read, before any later run
+        could repair it, finds os-hypervisors counting the server on the
+        destination as Placement does; the server holds its flavor there
+        only.
+        """
+        server = self.boot_on_locked_source()
+        server = self.shelve_server(server.id)
+        self.hold_call(self.dest, 'spawn', server.id)
+        self.admin_servers_client.unshelve_server(server.id, host=self.dest)
+        self.wait_until_held(self.dest)
+        self.wait_for_periodic_update(self.dest)
+        self.release_call(self.dest)
+        server = self.wait_for_server(server.id, 'ACTIVE')
+        self.pause_periodic_update(self.dest, PERIODIC_PAUSE)
+        self.assertEqual(self.dest, server.host)
+        self.assert_hypervisor_matches_placement_now(self.dest)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_no_usage_change(self.source)
 
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,

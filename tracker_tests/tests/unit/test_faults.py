@@ -348,6 +348,26 @@ class CommandLineTest(testtools.TestCase):
         self.assertTrue(self.compute('release')[1].endswith(
             ': no call was held\n'))
 
+    def test_pending_in_listing_reads_what_show_prints(self):
+        spec.write_driver_info(self.dir, 'FakeDriver', METHODS, EXCEPTIONS)
+        self.compute('spawn', 'hold', '--seconds', '300')
+        fault_file = spec.compute_fault_file(self.dir)
+        fault_file.hold(fault_file.consume('spawn').describe())
+        self.compute('update_provider_tree', 'sleep', '--seconds', '1')
+        shown = self.compute('show')[1]
+        self.assertTrue(cli.pending_in_listing(shown))
+        self.assertTrue(cli.pending_in_listing(shown,
+                                               'update_provider_tree'))
+        # The held call names spawn, but no fault of spawn is pending.
+        self.assertFalse(cli.pending_in_listing(shown, 'spawn'))
+        fault_file.consume('update_provider_tree')
+        shown = self.compute('show')[1]
+        self.assertFalse(cli.pending_in_listing(shown,
+                                                'update_provider_tree'))
+        self.assertTrue(cli.pending_in_listing(shown))
+        self.compute('release')
+        self.assertFalse(cli.pending_in_listing(self.compute('show')[1]))
+
     def test_compute_errors_exit_2_naming_the_problem(self):
         spec.write_driver_info(self.dir, 'FakeDriver', METHODS, EXCEPTIONS)
         for argv, fragment in (
