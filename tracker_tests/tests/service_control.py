@@ -468,22 +468,48 @@ class ServiceControlMixin:
     def start_compute(self, host):
         self._run_service_command('compute_start_command', host=host)
 
+    def start_compute_forced_down(self, host):
+        """Start the compute of ``host`` and wait for the new process's
+        first heartbeat, which comes after its init_host; forced_down
+        stays as it is (the service shows down).
+        """
+        stopped_at = self._last_heartbeat(host)
+        self.start_compute(host)
+        last = {}
+
+        def beat():
+            last['at'] = self._last_heartbeat(host)
+            return last['at'] is not None and (
+                stopped_at is None or last['at'] > stopped_at)
+
+        self._service_poller().until(beat, lambda: (
+            'nova-compute on %s sent no heartbeat after %s; last %s'
+            % (host, stopped_at, last.get('at'))))
+
     def restore_compute(self, host):
         """Start the compute of ``host``, unset forced_down, wait until a
         heartbeat of the new process says it is up.
         """
         stopped_at = self._last_heartbeat(host)
-        self.start_compute(host)
+        self.start_compute_forced_down(host)
         if waiters.compute_service(self.reader, host).forced_down:
             # Nova refuses (400) while evacuations from the host are 'done'
-            # but not yet 'completed' by the restarted compute.
+            # but not 'completed', which the compute's init_host does for
+            # those 'done' when it ran: one that became 'done' later (the
+            # compute started while it was under way) needs one more start.
             last = {}
+            restarted = []
 
             def unset():
                 try:
                     self.force_down(host, forced_down=False)
                 except lib_exc.BadRequest as exc:
                     last['error'] = exc
+                    if not restarted:
+                        restarted.append(host)
+                        self._run_service_command('compute_stop_command',
+                                                  host=host)
+                        self.start_compute_forced_down(host)
                     return False
                 return True
 
