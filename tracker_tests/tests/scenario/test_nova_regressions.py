@@ -200,6 +200,57 @@ class UnshelveSpawnFailsTest(_DriverFaultTest):
         self.assert_hypervisor_matches_placement(self.source, self.dest)
 
 
+@testtools.skipUnless(FEATURES.evacuate,
+                      '[tracker-feature-enabled] evacuate is False')
+class SourceBackDuringEvacuationTest(_DriverFaultTest):
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('c27fd083-9eab-4f5c-8d6a-8b9cadbecfd7')
+    def test_source_starts_while_the_evacuation_rebuilds(self):
+        """Bug 1764883 (regressions/test_bug_1764883.py): the source
+        compute starts again while the evacuation, past its claim on the
+        destination, rebuilds the server there (migration
+        'pre-migrating').
+
+        Here spawn is held on the destination while the stopped, forced
+        down source starts (forced down still) and runs its init_host,
+        which frees the source's side. Once the rebuild goes on: ACTIVE on
+        the destination with its evacuation 'done', as upstream asserts,
+        and the flavor on the destination only. The record moves to
+        'completed' at the source's next start, which Nova requires before
+        it lets the source be forced up again.
+        """
+        server = self.boot_on_locked_source()
+        self.take_host(self.source)
+        self.stop_compute(self.source)
+        self.force_down(self.source)
+        self.hold_call(self.dest, 'spawn', server.id)
+        self.admin_servers_client.evacuate_server(server.id, host=self.dest)
+        self.wait_until_held(self.dest)
+        migration = self.wait_for_migration(server.id, 'evacuation',
+                                            'pre-migrating')
+        self.start_compute_forced_down(self.source)
+        self.release_call(self.dest)
+        self.assertEqual('Success', self.wait_for_event_finished(
+            server.id, 'compute_rebuild_instance')['result'])
+        server = self.wait_for_server(server.id, 'ACTIVE')
+        self.assertEqual(self.dest, server.host)
+        self.assertEqual('done', self.newest_migration(
+            server.id, 'evacuation').status)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.source, {})
+        # The source freed its side at init_host, but the evacuation it
+        # saw was not 'done' yet: Nova refuses to force the source up
+        # until another start of it moves the record to 'completed'.
+        self.restart_compute(self.source)
+        self.assertEqual('completed', self.newest_migration(
+            server.id, 'evacuation').status)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_usage_delta(self.source, {})
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
 @testtools.skipUnless(FEATURES.shelve,
                       '[tracker-feature-enabled] shelve is False')
 class PeriodicUpdateDuringUnshelveTest(_DriverFaultTest):
