@@ -301,16 +301,22 @@ class AllocationChecksMixin:
         return settle.audit(self.reader, snapshot.Scope(hosts=set(hosts)),
                             kinds, settle=0)
 
+    def hypervisor_findings(self, hosts):
+        """What one read finds where os-hypervisors disagrees with
+        Placement (usage) or with Nova (running VMs) on ``hosts``.
+        """
+        return self.audit_hosts(hosts, ['usage_mismatch',
+                                        'running_vms_mismatch']).findings
+
     def assert_hypervisor_matches_placement_now(self, *hosts):
         """Hypervisor figures agree with Placement on each host, in one
         read: for a test that keeps the periodic update from repairing
         them (pause_periodic_update) and has the cloud to itself.
         """
-        result = self.audit_hosts(hosts, ['usage_mismatch',
-                                          'running_vms_mismatch'])
-        if result.findings:
+        findings = self.hypervisor_findings(hosts)
+        if findings:
             self.fail('os-hypervisors disagrees with Placement:\n%s'
-                      % '\n'.join(messages.finding_lines(result.findings)))
+                      % '\n'.join(messages.finding_lines(findings)))
 
     def assert_hypervisor_matches_placement(self, *hosts):
         """Hypervisor figures agree with Placement on each host.

@@ -238,9 +238,7 @@ class StrictHostsTestBase(TrackerTestBase):
         self.addCleanup(self.restart_drifted_hosts, self.source, self.dest)
 
     def restart_drifted_hosts(self, *hosts):
-        result = self.audit_hosts(hosts, ['usage_mismatch',
-                                          'running_vms_mismatch'])
-        for host in sorted({f.host for f in result.findings}):
+        for host in sorted({f.host for f in self.hypervisor_findings(hosts)}):
             self.restart_compute(host)
 
     def free_disk_gb(self, host):
