@@ -371,6 +371,81 @@ class EvacuateThenDeleteTest(_DriverFaultTest):
         self.assert_hypervisor_matches_placement(self.source, self.dest)
 
 
+@testtools.skipUnless(CONF.tracker_feature_enabled.evacuate,
+                      '[tracker-feature-enabled] evacuate is False')
+class EvacuationFailsOnDestinationTest(base.StrictHostsTestBase):
+    """Bugs 1724172, 1713786, 1784983 (test_servers.py ServerMovingTests.
+    test_evacuate_claim_on_dest_fails_* and
+    test_evacuate_rebuild_on_dest_fails_*): an evacuation from a stopped,
+    forced down source fails on the destination, in its claim or in the
+    rebuild after it.
+
+    Upstream's end state, asserted here: the migration failed; the server
+    holds its flavor on the source only, also once the source is back; the
+    destination holds nothing. Beyond upstream: the destination's
+    os-hypervisors figures agree with Placement right away (the strict
+    computes run no periodic update that could repair a claim left in
+    their tracker), and the delete leaves both hosts clean.
+    """
+
+    def evacuate_and_fail(self, server_id, status):
+        """Evacuate to the destination, which fails; returns the server,
+        in ``status``, once the destination's rebuild ended in error.
+        """
+        self.stop_compute(self.source)
+        self.force_down(self.source)
+        self.admin_servers_client.evacuate_server(server_id, host=self.dest)
+        migration = self.wait_for_migration(server_id, 'evacuation',
+                                            'failed')
+        self.assertEqual('Error', self.wait_for_event_finished(
+            server_id, 'compute_rebuild_instance')['result'])
+        server = self.wait_for_server(server_id, status)
+        self.assertEqual(self.source, server.host)
+        self.assert_allocations(server_id, {self.source: self.strict_flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.dest, {})
+        # The source is down: its figures are frozen, only dest compares.
+        self.assert_hypervisor_matches_placement(self.dest)
+        return server
+
+    def source_comes_back(self, server_id):
+        # The move never happened: the source keeps its server and flavor.
+        self.restore_compute(self.source)
+        self.assert_allocations(server_id, {self.source: self.strict_flavor})
+        self.assert_usage_delta(self.dest, {})
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+        self.delete_and_check_allocations(server_id,
+                                          [self.source, self.dest])
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('44ce0fde-2860-4224-8365-c5c8095ae33a')
+    def test_claim_on_destination_fails(self):
+        """The destination's claim fails: its driver says the node is not
+        available (ResourceTracker._move_claim raises
+        ComputeResourcesUnavailable, where upstream mocks the MoveClaim).
+        The evacuation is rolled back: the server stays ACTIVE.
+        """
+        server = self.boot()
+        # The claim's first driver call; no periodic update on a strict
+        # compute calls it meanwhile.
+        self.inject_fault(self.dest, 'node_is_available', 'raise',
+                          exception='ComputeResourcesUnavailable')
+        self.evacuate_and_fail(server.id, 'ACTIVE')
+        self.wait_until_fault_taken(self.dest, 'node_is_available')
+        self.source_comes_back(server.id)
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('dc68cca8-0cde-45ff-8f43-c73d5edcad79')
+    def test_rebuild_on_destination_fails(self):
+        """The destination's driver raises in rebuild, after the claim.
+        The server goes to ERROR, still on the source.
+        """
+        server = self.boot()
+        self.inject_fault(self.dest, 'rebuild', 'raise', server_id=server.id)
+        self.evacuate_and_fail(server.id, 'ERROR')
+        self.source_comes_back(server.id)
+
+
 class RebuildOnFullHostTest(base.StrictHostsTestBase):
 
     @decorators.idempotent_id('7fc0adfb-d2ef-4677-88c9-a8b9c0d1e227')
