@@ -434,8 +434,12 @@ class ServiceControlMixin:
         self.addCleanup(self._run_service_command,
                         'placement_fault_clear_command')
 
-    def stop_compute(self, host):
-        """Stop the compute service of ``host`` until it is seen down.
+    def stop_compute(self, host, forced_down=False):
+        """Stop the compute service of ``host``; returns once Nova counts
+        it down: with ``forced_down``, at once (its forced_down flag set
+        once the process is gone, as Nova's own tests do before an
+        evacuation), else once its missed heartbeats show it down (up to
+        [DEFAULT] service_down_time).
 
         At cleanup it is started again and its forced_down flag unset, in
         that order: the restarted compute cleans up what was evacuated
@@ -447,6 +451,8 @@ class ServiceControlMixin:
         self._require_lock(host, 'stops it')
         self._run_service_command('compute_stop_command', host=host)
         self.addCleanup(self.restore_compute, host)
+        if forced_down:
+            self.force_down(host)
         return waiters.wait_for_service_state(
             self.reader, self._service_poller(), host, 'down')
 

@@ -38,8 +38,7 @@ class EvacuateTest(base.TrackerTestBase):
         server = self.create_server(host=source)
         self.take_host(source)
 
-        self.stop_compute(source)
-        self.force_down(source)
+        self.stop_compute(source, forced_down=True)
         server, migration = self.evacuate_server(server.id, host=dest)
         self.assertEqual(dest, server.host)
 
@@ -83,8 +82,7 @@ class EvacuateWithoutTargetTest(base.FaultHostsTestBase):
         for other in zone:
             if other != host:
                 self.set_compute_enabled(other, False)
-        self.stop_compute(host)
-        self.force_down(host)
+        self.stop_compute(host, forced_down=True)
         migration = self.expect_refused_or_failed(
             lambda: self.admin_servers_client.evacuate_server(server.id),
             server.id, 'evacuation')

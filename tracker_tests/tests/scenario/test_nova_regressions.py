@@ -222,8 +222,7 @@ class SourceBackDuringEvacuationTest(_DriverFaultTest):
         """
         server = self.boot_on_locked_source()
         self.take_host(self.source)
-        self.stop_compute(self.source)
-        self.force_down(self.source)
+        self.stop_compute(self.source, forced_down=True)
         self.hold_call(self.dest, 'spawn', server.id)
         self.admin_servers_client.evacuate_server(server.id, host=self.dest)
         self.wait_until_held(self.dest)
@@ -305,8 +304,7 @@ class SourceDownInVerifyResizeTest(_DriverFaultTest):
         server = self.boot_on_locked_source()
         server, migration = self.cold_migrate_server(server.id, self.dest)
         self.take_host(self.source)
-        self.stop_compute(self.source)
-        self.force_down(self.source)
+        self.stop_compute(self.source, forced_down=True)
         self.assertRaises(lib_exc.Conflict,
                           self.admin_servers_client.confirm_resize_server,
                           server.id)
@@ -358,8 +356,7 @@ class EvacuateThenDeleteTest(_DriverFaultTest):
         """
         server = self.boot_on_locked_source()
         self.take_host(self.source)
-        self.stop_compute(self.source)
-        self.force_down(self.source)
+        self.stop_compute(self.source, forced_down=True)
         server, migration = self.evacuate_server(server.id, host=self.dest)
         self.assert_allocations(server.id, {self.source: self.flavor,
                                             self.dest: self.flavor})
@@ -392,8 +389,7 @@ class EvacuationFailsOnDestinationTest(base.StrictHostsTestBase):
         """Evacuate to the destination, which fails; returns the server,
         in ``status``, once the destination's rebuild ended in error.
         """
-        self.stop_compute(self.source)
-        self.force_down(self.source)
+        self.stop_compute(self.source, forced_down=True)
         self.admin_servers_client.evacuate_server(server_id, host=self.dest)
         migration = self.wait_for_migration(server_id, 'evacuation',
                                             'failed')
