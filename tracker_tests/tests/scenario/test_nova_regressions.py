@@ -442,6 +442,44 @@ class EvacuationFailsOnDestinationTest(base.StrictHostsTestBase):
         self.source_comes_back(server.id)
 
 
+@testtools.skipUnless(FEATURES.cold_migration,
+                      '[tracker-feature-enabled] cold_migration is False')
+class MigrationClaimFailsTest(base.StrictHostsTestBase):
+
+    @decorators.idempotent_id('86f96949-4c02-4112-853e-1165d8bc1c64')
+    def test_claim_on_the_only_destination_fails(self):
+        """Bug 1712850 (test_servers.py ServerMovingTests.
+        test_rescheduling_when_migrating_instance): the cold migration's
+        prep_resize fails on the destination, the only other host, where
+        upstream mocks _prep_resize to raise; here the claim fails, the
+        destination's driver saying its node is not available.
+
+        Upstream asserts the action failed in compute_prep_resize, nothing
+        held on the failed host and the flavor on the source only. Here
+        also: no alternate is left, the reschedule raises MaxRetriesExceeded
+        and the server goes to ERROR on the source (as in upstream's
+        test_resize_reschedule_uses_host_lists_not_enough_alts), the
+        migration to error, and both hosts' os-hypervisors figures agree
+        with Placement without a periodic update.
+        """
+        server = self.boot()
+        self.inject_fault(self.dest, 'node_is_available', 'raise',
+                          exception='ComputeResourcesUnavailable')
+        self.admin_servers_client.migrate_server(server.id)
+        self.assertEqual('Error', self.wait_for_event_finished(
+            server.id, 'compute_prep_resize')['result'])
+        self.wait_until_fault_taken(self.dest, 'node_is_available')
+        migration = self.wait_for_migration(server.id, 'migration', 'error')
+        server = self.wait_for_server(server.id, 'ERROR')
+        self.assertEqual(self.source, server.host)
+        self.assert_allocations(server.id, {self.source: self.strict_flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.dest, {})
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+        self.delete_and_check_allocations(server.id,
+                                          [self.source, self.dest])
+
+
 class RebuildOnFullHostTest(base.StrictHostsTestBase):
 
     @decorators.idempotent_id('7fc0adfb-d2ef-4677-88c9-a8b9c0d1e227')
