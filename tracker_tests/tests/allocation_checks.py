@@ -369,6 +369,16 @@ class AllocationChecksMixin:
         self.assert_hypervisor_matches_placement(source, dest)
         return server, migration, source, dest
 
+    def assert_move_undone(self, server, migration, source, dest, flavor):
+        """A move that did not happen: ``server`` is on ``source`` holding
+        ``flavor`` there only, its migration holds nothing, and ``dest``'s
+        usage is back where it was.
+        """
+        self.assertEqual(source, server.host)
+        self.assert_allocations(server.id, {source: flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(dest, {})
+
     def confirm_and_check_allocations(self, server, migration, source,
                                       dest, new_flavor):
         """Confirm: the source side is freed, the new flavor stays."""

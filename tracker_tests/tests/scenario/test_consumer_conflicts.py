@@ -81,10 +81,8 @@ class ConsumerConflictTest(base.TrackerTestBase):
         self.admin_servers_client.migrate_server(server.id, host=self.dest)
         migration = self.wait_for_migration(server.id, 'migration', 'error')
         server = self.wait_for_server(server.id, 'ACTIVE')
-        self.assertEqual(self.source, server.host)
-        self.assert_allocations(server.id, {self.source: self.flavor})
-        self.assert_no_allocations(migration.uuid)
-        self.assert_usage_delta(self.dest, {})
+        self.assert_move_undone(server, migration, self.source, self.dest,
+                                self.flavor)
         self.assert_findings(set())
 
     @decorators.idempotent_id('c415f250-2734-4bcc-9d1e-f3a4b5c6d732')

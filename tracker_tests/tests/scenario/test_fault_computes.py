@@ -117,10 +117,8 @@ class SlowLiveMigrationTest(base.FaultHostsTestBase):
         server, migration, source, dest = (
             self.boot_and_start_live_migration())
         server = self.abort_live_migration(server.id, migration)
-        self.assertEqual(source, server.host)
-        self.assert_allocations(server.id, {source: self.fault_flavor})
-        self.assert_no_allocations(migration.uuid)
-        self.assert_usage_delta(dest, {})
+        self.assert_move_undone(server, migration, source, dest,
+                                self.fault_flavor)
         self.assert_hypervisor_matches_placement(source, dest)
 
     @decorators.idempotent_id('9eb5c22e-2437-4849-8fdf-e1f203142539')

@@ -137,10 +137,8 @@ class LiveMigrationFailsTest(_DriverFaultTest):
         migration = self.wait_for_migration(server.id, 'live-migration',
                                             ('error', 'failed'))
         server = self.wait_for_server(server.id, 'ACTIVE')
-        self.assertEqual(self.source, server.host)
-        self.assert_allocations(server.id, {self.source: self.flavor})
-        self.assert_no_allocations(migration.uuid)
-        self.assert_usage_delta(self.dest, {})
+        self.assert_move_undone(server, migration, self.source, self.dest,
+                                self.flavor)
         self.assert_findings(set())
         self.assert_hypervisor_matches_placement(self.source, self.dest)
 
@@ -396,10 +394,8 @@ class EvacuationFailsOnDestinationTest(base.StrictHostsTestBase):
         self.assertEqual('Error', self.wait_for_event_finished(
             server_id, 'compute_rebuild_instance')['result'])
         server = self.wait_for_server(server_id, status)
-        self.assertEqual(self.source, server.host)
-        self.assert_allocations(server_id, {self.source: self.strict_flavor})
-        self.assert_no_allocations(migration.uuid)
-        self.assert_usage_delta(self.dest, {})
+        self.assert_move_undone(server, migration, self.source, self.dest,
+                                self.strict_flavor)
         # The source is down: its figures are frozen, only dest compares.
         self.assert_hypervisor_matches_placement(self.dest)
         return server
@@ -471,10 +467,8 @@ class MigrationClaimFailsTest(base.StrictHostsTestBase):
         self.wait_until_fault_taken(self.dest, 'node_is_available')
         migration = self.wait_for_migration(server.id, 'migration', 'error')
         server = self.wait_for_server(server.id, 'ERROR')
-        self.assertEqual(self.source, server.host)
-        self.assert_allocations(server.id, {self.source: self.strict_flavor})
-        self.assert_no_allocations(migration.uuid)
-        self.assert_usage_delta(self.dest, {})
+        self.assert_move_undone(server, migration, self.source, self.dest,
+                                self.strict_flavor)
         self.assert_hypervisor_matches_placement(self.source, self.dest)
         self.delete_and_check_allocations(server.id,
                                           [self.source, self.dest])
