@@ -405,8 +405,14 @@ class ServiceControlMixin:
         A restart disturbs the host: the test must have taken it.
         """
         self._require_lock(host, 'reconfigures it')
-        self.addCleanup(self._restarted, 'compute_config_reset_command',
-                        host)
+        # One reset drops every option set on the host: one restart at
+        # cleanup however many options the test set.
+        if getattr(self, '_reconfigured_hosts', None) is None:
+            self._reconfigured_hosts = set()
+        if host not in self._reconfigured_hosts:
+            self._reconfigured_hosts.add(host)
+            self.addCleanup(self._restarted, 'compute_config_reset_command',
+                            host)
         self._restarted('compute_config_command', host, option=option,
                         value=value)
 

@@ -9,7 +9,9 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""What a compute reserves for itself: Placement and os-hypervisors agree.
+"""What a compute reserves for itself, and how far it over-commits.
+
+Placement and os-hypervisors agree on what a compute reserves.
 
 Nova puts [DEFAULT] reserved_host_* in the provider's inventory as
 ``reserved`` and counts them inside os-hypervisors' ``*_used``. Placement
@@ -28,6 +30,11 @@ from tracker_tests.tests import base
 
 CONF = config.CONF
 
+#: The compute option that sets each resource class's allocation ratio.
+RATIO_OPTIONS = {'VCPU': 'cpu_allocation_ratio',
+                 'MEMORY_MB': 'ram_allocation_ratio',
+                 'DISK_GB': 'disk_allocation_ratio'}
+
 
 class ReservedResourcesTest(base.StrictHostsTestBase):
 
@@ -40,6 +47,26 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
     def hypervisor(self, host):
         return next(h for h in snapshot.read_hypervisors(self.reader)
                     if h.host == host)
+
+    def allocation_ratios(self, host):
+        """{resource class: allocation ratio} of the host's inventory."""
+        return {rc: inventory.allocation_ratio for rc, inventory in
+                snapshot.read_inventories(
+                    self.reader, self.provider_of(host)).items()
+                if rc in RATIO_OPTIONS}
+
+    def set_allocation_ratios_in_placement(self, host, ratios):
+        """Write allocation ratios into the host's inventory, as an
+        operator would with the Placement API.
+        """
+        provider = self.provider_of(host)
+        for rc, ratio in ratios.items():
+            body = api.get(self.reader, api.PROVIDER_INVENTORIES,
+                           uuid=provider)
+            inventory = dict(body['inventories'][rc], allocation_ratio=ratio)
+            self.inventories_client.update_inventory(
+                provider, rc, resource_provider_generation=body[
+                    'resource_provider_generation'], **inventory)
 
     @decorators.idempotent_id('91e2cf1d-f401-4289-9aeb-2a3b4c5d6e13')
     def test_reserved_amounts_reach_both_sides(self):
@@ -110,3 +137,47 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
         # the latest when it starts.
         self.addCleanup(self.restart_compute, host)
         self.assert_findings({('usage_mismatch', None, host)})
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('5d0c7a43-1e8b-4f6a-9c2d-8e4f1a7b3c95')
+    def test_allocation_ratios_from_placement_then_from_config(self):
+        """Bugs 1799727 and 1661243, replaying
+        ``compute/test_resource_tracker.py``
+        ``TestUpdateComputeNodeReservedAndAllocationRatio``
+        (``test_allocation_ratio_overwritten_from_config`` and
+        ``test_update_inventory_reserved_and_allocation_ratio_from_conf``).
+
+        Allocation ratios written into a compute's inventory through the
+        Placement API survive its restart while its configuration sets
+        none; once its [DEFAULT] *_allocation_ratio options are set, the
+        restarted compute writes those, keeping its reserved amounts. The
+        audit finds nothing with a server on the host at either point.
+        """
+        if not CONF.tracker.compute_config_command:
+            raise self.skipException(
+                '[tracker] compute_config_command is not set')
+        host = self.source
+        before = self.allocation_ratios(host)
+        reserved = self.reserved(host)
+        # Runs after the compute's reset (cleanups run last first): with
+        # no ratio in its configuration the compute keeps whatever
+        # Placement holds, so the ratios are put back by hand.
+        self.addCleanup(self.set_allocation_ratios_in_placement, host,
+                        before)
+        by_hand = {'VCPU': 16.1, 'MEMORY_MB': 1.6, 'DISK_GB': 1.1}
+        self.set_allocation_ratios_in_placement(host, by_hand)
+        self.restart_compute(host)
+        self.assertEqual(by_hand, self.allocation_ratios(host))
+        server = self.boot(host=host)
+        self.assert_allocations(server.id, {host: self.strict_flavor})
+        self.assert_findings(set())
+
+        # 2.0 differs from every default (4.0, 1.0, 1.0) and from by_hand.
+        for option in RATIO_OPTIONS.values():
+            self.set_compute_option(host, option, 2.0)
+        self.assertEqual(dict.fromkeys(RATIO_OPTIONS, 2.0),
+                         self.allocation_ratios(host))
+        self.assertEqual(reserved, self.reserved(host))
+        self.assert_allocations(server.id, {host: self.strict_flavor})
+        self.assert_hypervisor_matches_placement(host)
+        self.assert_findings(set())
