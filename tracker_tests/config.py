@@ -151,7 +151,8 @@ TrackerGroup = [
             help='Command that sets [DEFAULT] {option} to {value} on the '
                  'compute {host} and restarts it (options: '
                  'reserved_host_memory_mb, reserved_host_disk_mb, '
-                 'reserved_host_cpus, cpu/ram/disk_allocation_ratio). '
+                 'reserved_host_cpus, cpu/ram/disk_allocation_ratio, '
+                 'reclaim_instance_interval). '
                  'Example: "tools/localcloud compute set {host} {option} '
                  '{value}". Tests that need it are skipped when it is not '
                  'set.'),
@@ -197,6 +198,12 @@ TrackerGroup = [
                     'that is not [compute] catalog_type: a cloud that '
                     'allows it for a few scenarios only can serve them '
                     'from a second nova-api. Empty: [compute] '
+                    'catalog_type.'),
+    cfg.StrOpt('soft_delete_catalog_type',
+               default='',
+               help='Catalog type of the compute API that soft deletes '
+                    '([DEFAULT] reclaim_instance_interval above 0), when '
+                    'that is not [compute] catalog_type. Empty: [compute] '
                     'catalog_type.'),
     cfg.StrOpt('fault_flavor_ref',
                help='Flavor that only the fault-injecting compute hosts '
@@ -269,6 +276,10 @@ FeatureGroup = [
     cfg.BoolOpt('same_host_resize', default=False,
                 help='Nova allows a resize to the same host '
                      '([DEFAULT] allow_resize_to_same_host).'),
+    cfg.BoolOpt('soft_delete', default=False,
+                help='Nova soft deletes servers through the compute API '
+                     'of [tracker] soft_delete_catalog_type ([DEFAULT] '
+                     'reclaim_instance_interval above 0 there).'),
     cfg.BoolOpt('cold_migration', default=True,
                 help='Servers can be cold migrated.'),
     cfg.BoolOpt('live_migration', default=True,

@@ -164,7 +164,8 @@ def tempest_conf(layout, secrets, image_id, computes):
             'strict_flavor_ref': 'tracker.strict' if strict else None,
             'strict_resize_flavor_ref': (
                 'tracker.strict-medium' if strict else None),
-            'same_host_resize_catalog_type': nova_service.SAME_HOST_API_TYPE,
+            'same_host_resize_catalog_type': nova_service.OPT_IN_API_TYPE,
+            'soft_delete_catalog_type': nova_service.OPT_IN_API_TYPE,
             'whole_cloud_audit': True,
             # A compute restarted by the evacuate and failure tests reports
             # its running_vms again only after a periodic run or two.
@@ -177,6 +178,8 @@ def tempest_conf(layout, secrets, image_id, computes):
             # Through the second nova-api, [tracker]
             # same_host_resize_catalog_type.
             'same_host_resize': True,
+            # Likewise, [tracker] soft_delete_catalog_type.
+            'soft_delete': True,
             'cold_migration': True,
             'live_migration': True,
             'evacuate': True,

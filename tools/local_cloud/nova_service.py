@@ -165,10 +165,12 @@ def compute_overrides_path(layout, host):
 
 #: What ``compute set`` may change: the amounts a compute reserves for
 #: itself and its allocation ratios, which its resource provider's
-#: inventory and os-hypervisors both follow after a restart.
-SETTABLE_OPTIONS = ('reserved_host_memory_mb', 'reserved_host_disk_mb',
-                    'reserved_host_cpus', 'cpu_allocation_ratio',
-                    'ram_allocation_ratio', 'disk_allocation_ratio')
+#: inventory and os-hypervisors both follow after a restart, and how old
+#: a soft-deleted server must be before the compute reclaims it.
+INTEGER_OPTIONS = ('reserved_host_memory_mb', 'reserved_host_disk_mb',
+                   'reserved_host_cpus', 'reclaim_instance_interval')
+SETTABLE_OPTIONS = INTEGER_OPTIONS + (
+    'cpu_allocation_ratio', 'ram_allocation_ratio', 'disk_allocation_ratio')
 
 
 def set_compute_option(layout, host, option, value):
@@ -177,7 +179,7 @@ def set_compute_option(layout, host, option, value):
         raise ValueError('%s cannot be set; one of: %s'
                          % (option, ', '.join(SETTABLE_OPTIONS)))
     try:
-        number = (int(value) if option.startswith('reserved_')
+        number = (int(value) if option in INTEGER_OPTIONS
                   else float(value))
     except ValueError:
         raise ValueError('%s takes a number, not %r' % (option, value))
@@ -271,33 +273,39 @@ def config_files(ctx):
     }
 
 
-#: The catalog type of a second nova-api, one that allows a resize to the
-#: same host. Nova reads allow_resize_to_same_host in the API only, and
-#: on for the whole cloud it would let the scheduler keep any resize on
-#: its host, where the move scenarios expect another; only the same-host
-#: scenarios call this one.
-SAME_HOST_API_TYPE = 'compute_same_host'
-SAME_HOST_API_CONF = 'nova-api-same-host.conf'
+#: The catalog type of a second nova-api, the one with the API-wide
+#: options that only some scenarios may see. Nova reads both in the API
+#: only. allow_resize_to_same_host on for the whole cloud would let the
+#: scheduler keep any resize on its host, where the move scenarios expect
+#: another; reclaim_instance_interval would turn every delete into a
+#: soft delete. Only the same-host resize and soft delete scenarios call
+#: this one.
+OPT_IN_API_TYPE = 'compute_opt_in'
+OPT_IN_API_CONF = 'nova-api-opt-in.conf'
+RECLAIM_INSTANCE_INTERVAL = 3600
 
 
-def same_host_api_config_files(ctx):
+def opt_in_api_config_files(ctx):
     """The second nova-api's uwsgi and its one file read after nova.conf."""
     layout = ctx.layout
     return {
-        conf_dir(layout) / SAME_HOST_API_CONF: ini.render({'DEFAULT': {
+        conf_dir(layout) / OPT_IN_API_CONF: ini.render({'DEFAULT': {
             'allow_resize_to_same_host': True,
+            # Any value above 0 makes this API soft delete; the computes
+            # reclaim only when a test sets the option on one of them.
+            'reclaim_instance_interval': RECLAIM_INSTANCE_INTERVAL,
             # Its own (hidden) os-services record: two APIs creating one
             # record at once, on a fresh cloud, could collide.
-            'host': 'localcloud-same-host-api',
+            'host': 'localcloud-opt-in-api',
         }}),
-        wsgi.config_path(layout, 'nova_api_same_host'): wsgi.uwsgi_config(
-            layout, 'nova_api_same_host',
+        wsgi.config_path(layout, 'nova_api_opt_in'): wsgi.uwsgi_config(
+            layout, 'nova_api_opt_in',
             'nova.wsgi.osapi_compute:application',
             {'OS_NOVA_CONFIG_DIR': conf_dir(layout),
              # nova-api takes the first for its paste pipeline.
              'OS_NOVA_CONFIG_FILES': ';'.join((
                  API_PASTE_FILE, conf_path(layout).name,
-                 SAME_HOST_API_CONF))}),
+                 OPT_IN_API_CONF))}),
     }
 
 

@@ -113,6 +113,15 @@ class TrackerTestBase(server_actions.ServerActionsMixin,
         cls.reader = tempest_reader.TempestReader.for_manager(cls.os_admin)
 
     @classmethod
+    def admin_servers_client_at(cls, catalog_type):
+        """An admin servers client of the compute API registered as
+        ``catalog_type`` (empty: [compute] catalog_type). A cloud may turn
+        an API-wide option on for a second nova-api only.
+        """
+        return cls.os_admin.compute.ServersClient(
+            service=catalog_type or CONF.compute.catalog_type)
+
+    @classmethod
     def resource_setup(cls):
         super().resource_setup()
         cls.flavor = cls.load_flavor(
@@ -280,9 +289,8 @@ class SameHostResizeTestBase(StrictHostsTestBase):
     @classmethod
     def setup_clients(cls):
         super().setup_clients()
-        cls.same_host_servers_client = cls.os_admin.compute.ServersClient(
-            service=(CONF.tracker.same_host_resize_catalog_type or
-                     CONF.compute.catalog_type))
+        cls.same_host_servers_client = cls.admin_servers_client_at(
+            CONF.tracker.same_host_resize_catalog_type)
 
     def setUp(self):
         super().setUp()

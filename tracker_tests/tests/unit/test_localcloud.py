@@ -70,7 +70,7 @@ class RegistryTest(testtools.TestCase):
             'mariadb': 28306, 'epmd': 28369, 'rabbitmq': 28672,
             'rabbitmq_dist': 28673, 'keystone': 28500, 'glance': 28292,
             'placement': 28778, 'neutron': 28696, 'nova_api': 28774,
-            'nova_api_same_host': 28775,
+            'nova_api_opt_in': 28775,
         }, services.default_ports())
         self.assertEqual(services.default_ports(), self.ctx.layout.ports)
 
@@ -91,7 +91,7 @@ class RegistryTest(testtools.TestCase):
             # (user, catalog type, service name, port name, path)
             ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
             # The second nova-api, for resizes to the same host.
-            ('nova', 'compute_same_host', 'nova', 'nova_api_same_host',
+            ('nova', 'compute_opt_in', 'nova', 'nova_api_opt_in',
              '/v2.1'),
             ('placement', 'placement', 'placement', 'placement', ''),
             ('glance', 'image', 'glance', 'glance', ''),
@@ -106,12 +106,12 @@ class RegistryTest(testtools.TestCase):
         self.assertEqual(
             [['database'], ['message-bus'], ['keystone'],
              ['placement', 'glance', 'neutron', 'nova-api',
-              'nova-api-same-host', 'nova-conductor', 'nova-scheduler'],
+              'nova-api-opt-in', 'nova-conductor', 'nova-scheduler'],
              ['nova-compute']],
             [[s.name for s in stage] for stage in services.stages()])
         self.assertEqual(
             ['mariadb', 'epmd', 'rabbitmq', 'keystone', 'placement',
-             'glance', 'neutron', 'nova_api', 'nova_api_same_host',
+             'glance', 'neutron', 'nova_api', 'nova_api_opt_in',
              'nova-conductor',
              'nova-scheduler', 'nova-compute-compute1',
              'nova-compute-compute2', 'nova-compute-compute3'],
@@ -205,9 +205,15 @@ class ComputeOptionsTest(testtools.TestCase):
                                         'reserved_host_disk_mb', '2560')
         nova_service.set_compute_option(self.layout, 'compute1',
                                         'reserved_host_memory_mb', 2048)
+        nova_service.set_compute_option(self.layout, 'compute1',
+                                        'reclaim_instance_interval', '30')
+        nova_service.set_compute_option(self.layout, 'compute1',
+                                        'cpu_allocation_ratio', '2')
         self.assertEqual(overrides, self.argv()[-1])
         self.assertEqual({'reserved_host_disk_mb': '2560',
-                          'reserved_host_memory_mb': '2048'},
+                          'reserved_host_memory_mb': '2048',
+                          'reclaim_instance_interval': '30',
+                          'cpu_allocation_ratio': '2.0'},
                          dict(parse(pathlib.Path(overrides).read_text())[
                              'DEFAULT']))
 
@@ -217,6 +223,8 @@ class ComputeOptionsTest(testtools.TestCase):
                                   'reserved_host_memory_mb'),
                 ('reserved_host_cpus', 'two', 'reserved_host_cpus takes a '
                                               'number'),
+                ('reclaim_instance_interval', '1.5',
+                 'reclaim_instance_interval takes a number'),
                 ('ram_allocation_ratio', '-1', 'takes a number of 0 or '
                                                'more')):
             error = self.assertRaises(
@@ -321,6 +329,18 @@ class ConfigRenderingTest(testtools.TestCase):
         self.assertEqual('10', conf['DEFAULT']['update_resources_interval'])
         self.assertEqual('true',
                          conf['service_user']['send_service_user_token'])
+
+    def test_only_the_opt_in_api_resizes_to_its_host_and_soft_deletes(self):
+        # The opt-in API reads nova.conf, then its own file.
+        nova = self.conf('etc/nova/nova.conf')['DEFAULT']
+        opt_in = self.conf('etc/nova/%s' % nova_service.OPT_IN_API_CONF)[
+            'DEFAULT']
+        self.assertEqual('false', nova['allow_resize_to_same_host'])
+        self.assertNotIn('reclaim_instance_interval', nova)
+        self.assertEqual('true', opt_in['allow_resize_to_same_host'])
+        self.assertGreater(int(opt_in['reclaim_instance_interval']), 0)
+        self.assertIn(nova_service.OPT_IN_API_CONF, self.conf(
+            'etc/uwsgi/nova_api_opt_in.ini')['uwsgi']['env'])
 
     def test_each_compute_has_its_own_host_and_state(self):
         paths = set()

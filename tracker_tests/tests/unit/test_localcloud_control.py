@@ -278,7 +278,7 @@ class ControlCommandLineTest(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn("unknown service 'nova'", err)
         self.assertIn('database, message-bus, keystone, placement, glance, '
-                      'neutron, nova-api, nova-api-same-host, '
+                      'neutron, nova-api, nova-api-opt-in, '
                       'nova-conductor, nova-scheduler', err)
 
     def test_computes_are_not_services(self):
