@@ -40,6 +40,12 @@ POST_LIVE_MIGRATION_FAILED = (
     '(none: ComputeManager._post_live_migration deletes the source '
     'allocation at its end)')
 
+#: The known leak's name where the fix of a bug left one.
+INTERRUPTED_BUILD_KEPT = (
+    '(none: the fix of 1833581, ComputeManager.'
+    '_error_out_instances_whose_build_was_interrupted, sets ERROR and '
+    'keeps the allocation)')
+
 
 class _DriverFaultTest(base.TrackerTestBase):
     """Two regular hosts locked by the test, a server on the first."""
@@ -436,6 +442,53 @@ class EvacuationFailsOnDestinationTest(base.StrictHostsTestBase):
         self.inject_fault(self.dest, 'rebuild', 'raise', server_id=server.id)
         self.evacuate_and_fail(server.id, 'ERROR')
         self.source_comes_back(server.id)
+
+
+class ComputeKilledBeforeBuildClaimsTest(base.StrictHostsTestBase):
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('3b8e5f27-94c1-4d6a-a0f2-6e1c9d7b4a53')
+    def test_compute_killed_while_builds_wait_for_their_claims(self):
+        """Bug 1833581 (compute/test_init_host.py
+        TestComputeRestartInstanceStuckInBuild): the compute dies while
+        builds it received have not claimed yet, so their servers have no
+        host; with the bug they stayed in BUILD for ever.
+
+        Here the first build's claim is held at its first driver call
+        (node_is_available, inside the resource semaphore and before the
+        claim sets the server's host, where upstream makes the claim
+        sleep) and a second build waits for that semaphore, as in the bug
+        report; then the compute is killed and started. Fixed, as upstream
+        asserts: both servers go to ERROR. Beyond upstream, a known leak:
+        each, without a host, still holds its flavor on the compute, which
+        os-hypervisors does not count (the audit's wrong_provider and
+        usage_mismatch), until its delete (local: no host), which leaves
+        Placement and os-hypervisors as they were.
+        """
+        self.hold_call(self.source, 'node_is_available', server_id=None)
+        first = self.boot(wait_until=None)
+        self.wait_until_held(self.source)
+        second = self.boot(wait_until=None)
+        # No task once the compute took the build ('scheduling' before);
+        # its claim then waits for the first's.
+        self.wait_for_server(second.id, 'BUILD')
+        self.kill_compute(self.source)
+        self.release_call(self.source)
+        self.restore_compute(self.source)
+        for server in (first, second):
+            self.assertIsNone(self.wait_for_server(server.id, 'ERROR').host)
+        self.assert_known_leak(INTERRUPTED_BUILD_KEPT, {
+            server.id: {self.source: self.strict_flavor}
+            for server in (first, second)})
+        self.assert_findings({('wrong_provider', first.id, self.source),
+                              ('wrong_provider', second.id, self.source),
+                              ('usage_mismatch', None, self.source)})
+        for server in (first, second):
+            self.delete_server(server.id)
+        self.assert_no_allocations(first.id, second.id)
+        self.assert_usage_delta(self.source, {})
+        self.assert_hypervisor_matches_placement(self.source)
+        self.assert_findings(set())
 
 
 @testtools.skipUnless(FEATURES.cold_migration,
