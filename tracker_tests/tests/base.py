@@ -153,6 +153,20 @@ class TrackerTestBase(server_actions.ServerActionsMixin,
         self.hold_cloud()
         self.record_baseline()
 
+    def free_disk_gb(self, host):
+        """DISK_GB that Placement can still allocate on ``host``.
+
+        Exact on a host of the strict or fault zones that this test
+        locked: no other test's server reaches it meanwhile.
+        """
+        provider = self.provider_of(host)
+        inventory = snapshot.read_inventories(self.reader,
+                                              provider)['DISK_GB']
+        used = sum(a.resources.get('DISK_GB', 0) for a in
+                   snapshot.read_provider_allocations(
+                       self.reader, provider).values())
+        return inventory.capacity - used
+
     def create_flavor(self, ram, vcpus, disk, extra_specs=None, **kwargs):
         """A private flavor for this test, deleted at cleanup.
 
@@ -249,20 +263,6 @@ class StrictHostsTestBase(TrackerTestBase):
     def restart_drifted_hosts(self, *hosts):
         for host in sorted({f.host for f in self.hypervisor_findings(hosts)}):
             self.restart_compute(host)
-
-    def free_disk_gb(self, host):
-        """DISK_GB that Placement can still allocate on ``host``.
-
-        Exact on a strict host: no other test's server reaches it while
-        this test holds its lock.
-        """
-        provider = self.provider_of(host)
-        inventory = snapshot.read_inventories(self.reader,
-                                              provider)['DISK_GB']
-        used = sum(a.resources.get('DISK_GB', 0) for a in
-                   snapshot.read_provider_allocations(
-                       self.reader, provider).values())
-        return inventory.capacity - used
 
     def boot(self, host=None, flavor=None, wait_until='ACTIVE'):
         return self.create_server(flavor=flavor or self.strict_flavor,

@@ -171,3 +171,49 @@ class RescheduleClaimFailsTest(base.FaultHostsTestBase):
         self.assert_usage_delta(healthy, {})
         self.assert_findings(set())
         self.delete_and_check_allocations(server.id, [failing, healthy])
+
+
+class RescheduleToAFullAlternateTest(base.FaultHostsTestBase):
+    #: Every host the fault flavor reaches: all but the first two are
+    #: disabled, so that the healthy host is the only alternate.
+    required_hosts = ('reschedule_host', 'fault_healthy_host',
+                      'build_abort_host', 'finish_migration_fail_host',
+                      'slow_live_migration_host')
+
+    @decorators.idempotent_id('9c3e71d5-48a2-4f0b-b6d9-2e5f8a1c7b04')
+    def test_alternate_filled_before_the_reschedule(self):
+        """Bug 1837955 (regressions/test_bug_1837955.py): the preferred
+        host fails the build, and the alternate has been filled since the
+        scheduler chose it, so that the conductor's claim there fails for
+        lack of room.
+
+        Here the first spawn is held on the preferred host while a server
+        booted onto the alternate takes its last GiB of disk (upstream
+        fills it from a mocked claim). As upstream asserts: ERROR with
+        "Exceeded maximum number of retries". Beyond upstream: the server
+        holds nothing on either host, the alternate holds only the filler,
+        and the audit finds nothing, before and after the delete.
+        """
+        failing = CONF.tracker.reschedule_host
+        healthy = CONF.tracker.fault_healthy_host
+        for option in self.required_hosts[2:]:
+            self.set_compute_enabled(getattr(CONF.tracker, option), False)
+        self.hold_call(failing, 'spawn', server_id=None)
+        server = self.boot(wait_until=None)
+        self.wait_until_held(failing)
+        filler_flavor = self.create_flavor(
+            ram=self.fault_flavor['ram'], vcpus=1,
+            disk=self.free_disk_gb(healthy),
+            extra_specs=self.fault_flavor['extra_specs'])
+        filler = self.create_server(flavor=filler_flavor, host=healthy)
+        self.release_call(failing)
+        server = self.wait_for_server(server.id, 'ERROR')
+        self.assertIn('Exceeded maximum number of retries',
+                      server.fault or '')
+        self.assert_no_allocations(server.id)
+        self.assert_usage_delta(failing, {})
+        self.assert_allocations(filler.id, {healthy: filler_flavor})
+        self.assert_usage_matches_flavors(healthy, filler_flavor)
+        self.assert_hypervisor_matches_placement(failing, healthy)
+        self.assert_findings(set())
+        self.delete_and_check_allocations(server.id, [failing])
