@@ -716,6 +716,8 @@ function configure_tracker_tempest_plugin {
         use_helper=True
         iniset "$TEMPEST_CONFIG" $group placement_fault_command \
             "$helper placement fault {method} {path} {status} --count {count}"
+        iniset "$TEMPEST_CONFIG" $group placement_delay_command \
+            "$helper placement fault {method} {path} delay --seconds {seconds} --count {count}"
         iniset "$TEMPEST_CONFIG" $group placement_fault_clear_command \
             "$helper placement fault clear"
         iniset "$TEMPEST_CONFIG" $group placement_fault_show_command \

@@ -169,6 +169,15 @@ TrackerGroup = [
                  'placement.concurrent_update; 503) instead of serving '
                  'them. Example: "tools/localcloud placement fault '
                  '{method} {path} {status} --count {count}".'),
+    cfg.Opt('placement_delay_command',
+            type=CommandTemplate(('method', 'path', 'seconds', 'count')),
+            help='Command that makes Placement serve the next {count} '
+                 'requests whose HTTP method is {method} and whose path '
+                 'matches the regular expression {path} {seconds} seconds '
+                 'late (held, then served). Example: "tools/localcloud '
+                 'placement fault {method} {path} delay --seconds '
+                 '{seconds} --count {count}". Tests that need it are '
+                 'skipped when it is not set.'),
     cfg.Opt('placement_fault_clear_command',
             type=CommandTemplate(()),
             help='Command that removes every pending Placement fault; run '

@@ -156,6 +156,9 @@ def tempest_conf(layout, secrets, image_id, computes):
             'placement_fault_command': localcloud_command(
                 layout, 'placement', 'fault', '{method}', '{path}',
                 '{status}', '--count', '{count}'),
+            'placement_delay_command': localcloud_command(
+                layout, 'placement', 'fault', '{method}', '{path}',
+                'delay', '--seconds', '{seconds}', '--count', '{count}'),
             'placement_fault_clear_command': localcloud_command(
                 layout, 'placement', 'fault', 'clear'),
             'placement_fault_show_command': localcloud_command(

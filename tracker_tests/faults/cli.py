@@ -20,7 +20,7 @@ installed (devstack: on the compute host, for its state_path)::
         [--exception NAME] [--instance UUID]
     python -m tracker_tests.faults.cli compute --state-path DIR clear|show
     python -m tracker_tests.faults.cli placement --file PATH \
-        METHOD PATH_REGEX 409|503 [--count K]
+        METHOD PATH_REGEX 409|503|delay [--seconds N] [--count K]
     python -m tracker_tests.faults.cli placement --file PATH clear|show
 
 Bad input exits 2 with a message naming what is wrong.
@@ -45,7 +45,8 @@ class DriverNotRunning(Exception):
 COMPUTE_USAGE = ('METHOD raise|sleep|sleep-raise|hold [--seconds N] '
                  '[--count K] [--exception NAME] [--instance UUID] | '
                  'release | clear | show')
-PLACEMENT_USAGE = 'METHOD PATH_REGEX 409|503 [--count K] | clear | show'
+PLACEMENT_USAGE = ('METHOD PATH_REGEX 409|503|delay [--seconds N] '
+                   '[--count K] | clear | show')
 
 
 def _add_words_and_count(parser, words, counted, release=''):
@@ -78,8 +79,11 @@ def add_placement_arguments(parser):
     _add_words_and_count(
         parser, 'an HTTP method, a regular expression searched in the '
         'request path and the status to answer with: 409 (a consumer '
-        'generation conflict, placement.concurrent_update) or 503',
+        'generation conflict, placement.concurrent_update) or 503, or '
+        '%s (Placement serves it --seconds late)' % spec.DELAY,
         'requests')
+    parser.add_argument('--seconds', type=float, metavar='N',
+                        help='how long %s holds each request' % spec.DELAY)
 
 
 def _given(args, names):
@@ -165,7 +169,8 @@ def placement_command(fault_path, args):
     """Run ``args`` (add_placement_arguments) on Placement's fault file."""
     fault_file = spec.FaultFile(fault_path, spec.PlacementFault)
     if args.what in (['clear'], ['show']):
-        return _clear_or_show('placement', fault_file, args, ('count',))
+        return _clear_or_show('placement', fault_file, args,
+                              ('count', 'seconds'))
     if len(args.what) != 3:
         raise spec.FaultError(
             'expected METHOD PATH_REGEX STATUS, or clear, or show; got: %s'
@@ -173,7 +178,8 @@ def placement_command(fault_path, args):
     method, path, status = args.what
     fault = spec.PlacementFault(
         method, path, status,
-        count=1 if args.count is None else args.count).validated()
+        count=1 if args.count is None else args.count,
+        seconds=args.seconds or 0.0).validated()
     os.makedirs(os.path.dirname(os.path.abspath(fault_path)),
                 exist_ok=True)
     fault_file.add(fault)

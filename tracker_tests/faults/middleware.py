@@ -19,7 +19,9 @@ one answered by placement 16.0.0 at microversion 1.39), which is what
 Nova's report client looks for (``code == placement.concurrent_update``)
 before it retries or gives up. A 503 is what a Placement behind a proxy
 answers while it is down. The request never reaches Placement: nothing
-changes there.
+changes there. A delay holds the request its seconds, then Placement
+serves it: the caller is as slow as an overloaded Placement would make
+it, and whatever else the cloud does meanwhile can be arranged.
 
 The fault file is read at every request (a stat when there is none), so
 that every worker process sees a fault as soon as it is written.
@@ -28,6 +30,7 @@ that every worker process sees a fault as soon as it is written.
 import json
 import logging
 import re
+import time
 import uuid
 
 from tracker_tests.faults import spec
@@ -82,6 +85,12 @@ class PlacementFaults:
                       'normally', exc, method, path)
             fault = None
         if fault is None:
+            return self.application(environ, start_response)
+        if fault.delays:
+            LOG.warning('tracker_tests Placement faults: serving %s %s %g s '
+                        'late (%d left after this one)', method, path,
+                        fault.seconds, fault.count - 1)
+            time.sleep(fault.seconds)
             return self.application(environ, start_response)
         LOG.warning('tracker_tests Placement faults: answering %s %s with '
                     '%d (%d left after this one)', method, path,

@@ -55,6 +55,9 @@ DEFAULT_EXCEPTION = 'NovaException'
 MAX_SECONDS = 3600
 HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
 PLACEMENT_STATUSES = (409, 503)
+#: A Placement fault's status that answers nothing itself: the request
+#: waits its seconds, then Placement serves it.
+DELAY = 'delay'
 
 _IDENTIFIER = re.compile(r'[A-Za-z_]\w*\Z')
 _UUID = re.compile(r'[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\Z')
@@ -179,13 +182,19 @@ class ComputeFault:
 @dataclasses.dataclass(frozen=True)
 class PlacementFault:
     """The next ``count`` requests ``method`` on a path matching the
-    regular expression ``path`` (re.search): answered with ``status``.
+    regular expression ``path`` (re.search): answered with ``status``,
+    or, with status DELAY, served by Placement ``seconds`` late.
     """
 
     method: str
     path: str
-    status: int
+    status: int | str
     count: int = 1
+    seconds: float = 0.0
+
+    @property
+    def delays(self):
+        return self.status == DELAY
 
     @property
     def key(self):
@@ -207,17 +216,39 @@ class PlacementFault:
         except re.error as exc:
             raise FaultError('the path pattern %r is not a regular '
                              'expression: %s' % (self.path, exc))
-        status = _whole_number(self.status, 'status', 0)
-        if status not in PLACEMENT_STATUSES:
-            raise FaultError('status must be one of %s, not %d' % (
-                ', '.join(map(str, PLACEMENT_STATUSES)), status))
+        statuses = ', '.join(map(str, PLACEMENT_STATUSES + (DELAY,)))
+        if self.delays:
+            status = DELAY
+        else:
+            try:
+                status = _whole_number(self.status, 'status', 0)
+            except FaultError:
+                raise FaultError('status must be one of %s, not %r'
+                                 % (statuses, self.status))
+            if status not in PLACEMENT_STATUSES:
+                raise FaultError('status must be one of %s, not %d'
+                                 % (statuses, status))
         count = _whole_number(self.count, 'count', 1)
+        try:
+            seconds = float(self.seconds)
+        except (TypeError, ValueError):
+            raise FaultError('seconds must be a number, not %r'
+                             % (self.seconds,))
+        if status == DELAY and not 0 < seconds <= MAX_SECONDS:
+            raise FaultError('%s needs seconds between 0 and %d, not %s'
+                             % (DELAY, MAX_SECONDS, self.seconds))
+        if status != DELAY and seconds:
+            raise FaultError('an answer of %d comes at once (seconds %s); '
+                             'seconds go with %s' % (status, self.seconds,
+                                                     DELAY))
         return dataclasses.replace(self, method=method, status=status,
-                                   count=count)
+                                   count=count, seconds=seconds)
 
     def describe(self):
-        return '%s %s: answer %d, the next %d request%s' % (
-            self.method, self.path, self.status, self.count,
+        what = ('serve %g s late' % self.seconds if self.delays
+                else 'answer %d' % self.status)
+        return '%s %s: %s, the next %d request%s' % (
+            self.method, self.path, what, self.count,
             's' if self.count > 1 else '')
 
 

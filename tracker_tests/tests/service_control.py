@@ -431,12 +431,27 @@ class ServiceControlMixin:
         path matches the regular expression ``path`` with ``status`` (409:
         a consumer generation conflict; 503). Cleared at cleanup.
         """
+        self._set_placement_fault('placement_fault_command', method=method,
+                                  path=path, status=status, count=count)
+
+    def delay_placement_requests(self, method, path, seconds, count=1):
+        """Placement serves the next ``count`` ``method`` requests whose
+        path matches the regular expression ``path`` ``seconds`` late
+        (it holds each, then serves it). Cleared at cleanup.
+        """
+        if not CONF.tracker.placement_delay_command:
+            raise self.skipException(
+                '[tracker] placement_delay_command is not set')
+        self._set_placement_fault('placement_delay_command', method=method,
+                                  path=path, seconds=seconds, count=count)
+
+    def _set_placement_fault(self, option, **values):
+        # Placement serves every test: a fault there reaches them all.
         if not self.disturbs_shared_services:
             raise AssertionError('%s sets a Placement fault but does not '
                                  'set disturbs_shared_services'
                                  % type(self).__name__)
-        self._run_service_command('placement_fault_command', method=method,
-                                  path=path, status=status, count=count)
+        self._run_service_command(option, **values)
         self.addCleanup(self._run_service_command,
                         'placement_fault_clear_command')
 

@@ -788,6 +788,9 @@ class TestFaultComputes(DevstackPluginTestBase):
             ('tracker', 'placement_fault_command'):
                 prefix + ' placement fault {method} {path} {status} --count '
                 '{count}',
+            ('tracker', 'placement_delay_command'):
+                prefix + ' placement fault {method} {path} delay --seconds '
+                '{seconds} --count {count}',
             ('tracker', 'placement_fault_clear_command'):
                 prefix + ' placement fault clear',
             ('tracker', 'placement_fault_show_command'):
@@ -836,7 +839,7 @@ class TestFaultComputes(DevstackPluginTestBase):
         templates = {option: value
                      for (section, option), value in run.options.items()
                      if section == 'tracker' and option.endswith('_command')}
-        self.assertEqual(10, len(templates))
+        self.assertEqual(11, len(templates))
         for option, value in templates.items():
             argv = config.render_command(opts[option].type(value), **values)
             self.assertEqual(['sudo', '-n', '-u', 'stack', HELPER],

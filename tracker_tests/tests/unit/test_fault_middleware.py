@@ -124,6 +124,22 @@ class MiddlewareTest(testtools.TestCase):
             self.assertEqual(has_code, 'code' in error, version)
             self.assertEqual(echoed, headers['openstack-api-version'])
 
+    def test_a_delay_holds_the_request_then_placement_serves_it(self):
+        spec.FaultFile(self.path, spec.PlacementFault).add(
+            spec.PlacementFault('PUT', '^/allocations/', spec.DELAY,
+                                seconds=2.5).validated())
+        slept = []
+        self.patch(middleware.time, 'sleep', slept.append)
+        self.assertEqual('204 No Content',
+                         self.request('PUT', '/allocations/c1')[0])
+        self.assertEqual([2.5], slept)
+        self.assertEqual([('PUT', '/allocations/c1')], self.app.calls)
+        # Taken before the wait: a test sees it taken while it waits.
+        self.assertEqual(
+            [], spec.FaultFile(self.path, spec.PlacementFault).pending())
+        self.request('PUT', '/allocations/c2')
+        self.assertEqual([2.5], slept)
+
     def test_a_503(self):
         self.fault('GET', '^/resource_providers', 503)
         status, _, body = self.request('GET', '/resource_providers/x')

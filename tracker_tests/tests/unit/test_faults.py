@@ -107,14 +107,29 @@ class PlacementFaultTest(testtools.TestCase):
         self.assertFalse(fault.matches('PUT', '/resource_providers/x/'
                                               'allocations/abc'))
 
+    def test_a_delay(self):
+        fault = spec.PlacementFault('PUT', '^/allocations/', 'delay',
+                                    seconds='5').validated()
+        self.assertEqual((spec.DELAY, 5.0, True),
+                         (fault.status, fault.seconds, fault.delays))
+        self.assertEqual('PUT ^/allocations/: serve 5 s late, the next 1 '
+                         'request', fault.describe())
+
     def test_errors_name_what_is_wrong(self):
         for args, fragment in (
                 (('FETCH', '/', 409), "unknown HTTP method 'FETCH'"),
                 (('PUT', '(', 409), "the path pattern '(' is not a regular "
                                     "expression"),
                 (('PUT', '', 409), 'non-empty regular expression'),
-                (('PUT', '/', 500), 'status must be one of 409, 503, not '
-                                    '500'),
+                (('PUT', '/', 500), 'status must be one of 409, 503, '
+                                    'delay, not 500'),
+                (('PUT', '/', 'late'), "status must be one of 409, 503, "
+                                       "delay, not 'late'"),
+                (('PUT', '/', 'delay'), 'delay needs seconds between 0 '
+                                        'and 3600, not 0.0'),
+                (('PUT', '/', 409, 1, 2), 'an answer of 409 comes at once '
+                                          '(seconds 2); seconds go with '
+                                          'delay'),
                 (('PUT', '/', 409, 0), 'count must be at least 1')):
             exc = self.assertRaises(spec.FaultError, spec.PlacementFault(
                 *args).validated)
@@ -397,7 +412,17 @@ class CommandLineTest(testtools.TestCase):
         code, _, err = self.run_cli('placement', '--file', path, 'PUT',
                                     '/', '418')
         self.assertEqual(2, code)
-        self.assertIn('status must be one of 409, 503, not 418', err)
+        self.assertIn('status must be one of 409, 503, delay, not 418',
+                      err)
+        code, out, _ = self.run_cli('placement', '--file', path, 'PUT',
+                                    '^/allocations/', 'delay', '--seconds',
+                                    '5')
+        self.assertEqual((0, 'placement: PUT ^/allocations/: serve 5 s '
+                             'late, the next 1 request\n'), (code, out))
+        code, _, err = self.run_cli('placement', '--file', path, 'show',
+                                    '--seconds', '5')
+        self.assertEqual((2, 'error: show takes no options (got '
+                             '--seconds)\n'), (code, err))
         code, out, _ = self.run_cli('placement', '--file', path, 'clear')
         self.assertEqual((0, 'placement: cleared 1 pending fault\n'),
                          (code, out))

@@ -548,6 +548,12 @@ class ClientFilesTest(testtools.TestCase):
                 method='PUT', path='^/allocations/{1}', status=409,
                 count=1))
         self.assertEqual(
+            localcloud + ['placement', 'fault', 'PUT', '^/allocations/',
+                          'delay', '--seconds', '5', '--count', '1'],
+            tracker_config.render_command(
+                load_command(conf, 'placement_delay_command'),
+                method='PUT', path='^/allocations/', seconds=5, count=1))
+        self.assertEqual(
             localcloud + ['placement', 'fault', 'clear'],
             load_command(conf, 'placement_fault_clear_command'))
 
