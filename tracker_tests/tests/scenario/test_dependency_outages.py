@@ -36,6 +36,11 @@ SWALLOWED = '(none: report.py safe_connect in _delete_allocation_after_move)'
 REVERT_ERRORED = '(none: ComputeManager.revert_resize errors out)'
 
 
+#: How long Placement holds the scheduler's claim: time to kill the
+#: conductor that waits for the scheduler's answer.
+CLAIM_DELAY_SECONDS = 5
+
+
 class _OutageTest(base.StrictHostsTestBase):
 
     disturbs_shared_services = True
@@ -251,6 +256,45 @@ class ConductorFrozenTest(_OutageTest):
         self.assert_no_allocations(server.id)
         self.assert_no_usage_change(self.source, self.dest)
         self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
+class ConductorKilledDuringTheClaimTest(_OutageTest):
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('e5a2c8f1-6b3d-4e79-a0c4-1d7f9b2e6a38')
+    def test_conductor_killed_while_the_scheduler_claims(self):
+        """Bug 1859496 (test_servers.py ServerDeleteBuildTests.
+        test_delete_stuck_build_instance_after_claim): nova-conductor dies
+        while the scheduler claims a new server's resources, so the server
+        is never created in its cell: a build request holding a claim. With
+        the bug its delete left the claim behind.
+
+        Here Placement holds the scheduler's claim (PUT /allocations/) a
+        few seconds while nova-conductor is killed, then serves it (where
+        upstream makes the scheduler raise after its claim); the conductor
+        starts again. As upstream asserts: once the server is deleted it
+        holds nothing. Beyond upstream: the server stays in BUILD, holding
+        its flavor on its host, until then; the host is as it was after.
+        """
+        self.delay_placement_requests('PUT', '^/allocations/',
+                                      CLAIM_DELAY_SECONDS)
+        server = self.boot(wait_until=None)
+        # Should the delete leave the claim (the bug), nothing else would
+        # remove it: the next test on the host would find it.
+        self.remove_allocations_at_cleanup(server.id)
+        self.wait_until_placement_fault_taken()
+        self.take_service_away('nova-conductor', 'kill')
+        self.assert_allocations(server.id, {self.source: self.strict_flavor})
+        self.bring_services_back()
+        # The restarted conductor never learns of the build it was given.
+        server = self.show_server(server.id)
+        self.assertEqual(('BUILD', None), (server.status, server.host))
+        self.assert_allocations(server.id, {self.source: self.strict_flavor})
+        self.delete_server(server.id)
+        self.assert_no_allocations(server.id)
+        self.assert_no_usage_change(self.source, self.dest)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+        self.assert_findings(set())
 
 
 class SchedulerFrozenTest(_OutageTest):
