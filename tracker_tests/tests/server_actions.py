@@ -140,6 +140,20 @@ class ServerActionsMixin:
             'event %s of server %s did not finish; last seen %s'
             % (event, server_id, last.get('event'))))
 
+    def event_hosts(self, server_id, action, event):
+        """Hosts of the server's ``event`` events (compute_prep_resize,
+        ...) in its first ``action`` (create, resize, ...): where Nova
+        tried it, rescheduled or not. A set: event times are whole
+        seconds, and a call that fails into a reschedule ends as a success.
+        """
+        actions = self.admin_servers_client.list_instance_actions(
+            server_id)['instanceActions']
+        first = min((a for a in actions if a['action'] == action),
+                    key=lambda a: a['start_time'])
+        events = self.admin_servers_client.show_instance_action(
+            server_id, first['request_id'])['instanceAction']['events']
+        return {e.get('host') for e in events if e['event'] == event}
+
     def newest_migration(self, server_id, migration_type):
         """The server's newest migration of that type, as it is now."""
         return waiters.newest_migration(self.reader, server_id,

@@ -20,6 +20,7 @@ from tempest import config
 from tempest.lib import decorators
 from testtools import content
 
+from tracker_tests.audit import snapshot
 from tracker_tests.tests import base
 
 CONF = config.CONF
@@ -38,7 +39,8 @@ class RescheduleTest(base.FaultHostsTestBase):
         server = self.boot()
         final = server.host
         self.assertNotEqual(failing, final)
-        build_hosts = self.build_event_hosts(server.id)
+        build_hosts = sorted(self.event_hosts(
+            server.id, 'create', 'compute__do_build_and_run_instance'))
         self.assertIn(failing, build_hosts,
                       'the server was never tried on %s, so nothing was '
                       'rescheduled; builds ran on %s' % (failing,
@@ -48,15 +50,57 @@ class RescheduleTest(base.FaultHostsTestBase):
         self.assert_usage_matches_flavors(final, self.fault_flavor)
         self.assert_hypervisor_matches_placement(failing, final)
 
-    def build_event_hosts(self, server_id):
-        """Hosts the server's create action was built on, in order."""
-        actions = self.admin_servers_client.list_instance_actions(
-            server_id)['instanceActions']
-        create = [a for a in actions if a['action'] == 'create'][0]
-        events = self.admin_servers_client.show_instance_action(
-            server_id, create['request_id'])['instanceAction']['events']
-        return [e.get('host') for e in events
-                if e['event'] == 'compute__do_build_and_run_instance']
+
+class ResizeRescheduledToAnAlternateTest(base.FaultHostsTestBase):
+    #: Every host the fault flavor reaches, so that none of them carries
+    #: another test's server or fault while the weighers order them.
+    required_hosts = ('reschedule_host', 'fault_healthy_host',
+                      'build_abort_host', 'finish_migration_fail_host',
+                      'slow_live_migration_host')
+
+    @decorators.idempotent_id('b7d41e0a-3c95-4f26-8a1e-5d2c9f0b6e83')
+    def test_claim_fails_on_the_selected_host(self):
+        """Bugs 1712850 and 1741125 (test_servers.py ServerMovingTests.
+        test_resize_reschedule_uses_host_lists_1_fail): a resize's claim
+        fails on the host the scheduler selected, and the conductor
+        retries on the first alternate of the scheduler's host list.
+
+        Here the RAM weigher orders the fault zone: the reschedule host
+        first, the healthy host next; the reschedule host's driver says
+        its node is unavailable at every call (its claim raises
+        ComputeResourcesUnavailable, where upstream mocks _prep_resize to
+        raise). As upstream asserts: VERIFY_RESIZE on the alternate with
+        the new flavor there, nothing on the failed host, one migration.
+        Beyond upstream: the migration holds the old flavor on the source,
+        os-hypervisors agrees on all three hosts, and the confirm frees the
+        source.
+        """
+        source = CONF.tracker.slow_live_migration_host
+        selected = CONF.tracker.reschedule_host
+        alternate = CONF.tracker.fault_healthy_host
+        server = self.boot(host=source)
+        new_flavor = self.create_flavor(
+            ram=self.fault_flavor['ram'] * 2,
+            vcpus=self.fault_flavor['vcpus'] + 1,
+            disk=self.fault_flavor['disk'] + 1,
+            extra_specs=self.fault_flavor['extra_specs'])
+        # Every call: the host's periodic update calls it too.
+        self.inject_fault(selected, 'node_is_available', 'raise',
+                          count=100, exception='ComputeResourcesUnavailable')
+        server, migration = self.resize_server(server.id, new_flavor)
+        self.assertEqual(alternate, server.host)
+        self.assertEqual({selected, alternate}, self.event_hosts(
+            server.id, 'resize', 'compute_prep_resize'))
+        self.assertEqual(1, len(snapshot.read_migrations(
+            self.reader, {'instance_uuid': server.id})))
+        self.assert_allocations(server.id, {alternate: new_flavor})
+        self.assert_migration_allocations(migration.uuid,
+                                          {source: self.fault_flavor})
+        self.assert_usage_delta(selected, {})
+        self.assert_hypervisor_matches_placement(source, alternate)
+        self.assert_findings(set())
+        self.confirm_and_check_allocations(server, migration, source,
+                                           alternate, new_flavor)
 
 
 class BuildAbortTest(base.FaultHostsTestBase):
