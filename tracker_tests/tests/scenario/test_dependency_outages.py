@@ -23,6 +23,8 @@ Every update of a compute's resource tracker reads its provider's
 allocations from Placement, so the calls that fail are the same every run.
 """
 
+import testtools
+
 from tempest import config
 from tempest.lib import decorators
 
@@ -319,6 +321,39 @@ class SchedulerFrozenTest(_OutageTest):
         self.admin_servers_client.migrate_server(server.id)
         migration = self.wait_for_migration(server.id, 'migration',
                                             'pre-migrating')
+        self.assert_migration_allocations(
+            migration.uuid, {self.source: self.strict_flavor})
+        self.delete_server(server.id)
+        self.bring_services_back()
+
+        self.remove_allocations_at_cleanup(server.id, migration.uuid)
+        self.assert_known_leak('1848343', {
+            server.id: {self.source: self.strict_flavor},
+            migration.uuid: {}})
+
+    @testtools.skipUnless(CONF.tracker_feature_enabled.live_migration,
+                          '[tracker-feature-enabled] live_migration is '
+                          'False')
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('8d1f4b62-0c7e-4a95-b3d8-2e6a9c5f1b74')
+    def test_scheduler_frozen_while_live_migration_waits_then_deleted(self):
+        """Bug 1848343, the live-migration variant (test_bug_1848343.py
+        test_live_migration_task_rollback): as the cold migration above,
+        with a live migration to no named host, which the conductor's
+        LiveMigrationTask rolls back after the scheduler finds no host.
+
+        Nova 34 (upstream's FIXME): the deleted server's uuid keeps the
+        flavor on the source; the migration's uuid holds nothing.
+        """
+        server = self.boot()
+        self.set_compute_enabled(self.dest, False)
+        self.take_service_away('nova-scheduler', 'freeze')
+        self.admin_servers_client.live_migrate_server(
+            server.id, host=None, block_migration='auto')
+        migration = self.wait_for_migration(server.id, 'live-migration',
+                                            ('accepted', 'preparing'))
+        # The conductor moves the source allocation to the migration
+        # before it asks the (frozen) scheduler for a host.
         self.assert_migration_allocations(
             migration.uuid, {self.source: self.strict_flavor})
         self.delete_server(server.id)
