@@ -333,15 +333,37 @@ class ServiceDeleteDuringMigrationTest(_DriverFaultTest):
         """
         server = self.boot_on_locked_source()
         server, migration = self.cold_migrate_server(server.id, self.dest)
+        self.assert_source_service_not_deleted(migration)
+        self.confirm_and_check_allocations(server, migration, self.source,
+                                           self.dest, self.flavor)
+
+    @decorators.idempotent_id('0e4b7c93-5a2d-4f18-9c6e-3b8a1d5f7e29')
+    def test_source_service_with_a_resize_is_not_deleted_then_revert(self):
+        """Bug 1852610, the revert variant (wsgi/test_services.py
+        TestServicesAPI.test_resize_revert_after_deleted_source_compute):
+        the same refusal while a resize rests in VERIFY_RESIZE; the revert
+        then brings the old flavor back to the source only and frees the
+        destination.
+        """
+        server = self.boot_on_locked_source()
+        server, migration, _, dest = self.move_and_check_allocations(
+            server, new_flavor=self.resize_flavor)
+        self.assert_source_service_not_deleted(migration)
+        self.revert_and_check_allocations(server, migration, self.source,
+                                          dest)
+
+    def assert_source_service_not_deleted(self, migration):
+        """Deleting the source's service is refused, naming the
+        migration; the service and the migration's allocation stay.
+        """
         service = self.compute_service(self.source)
-        self.assertRaises(lib_exc.Conflict,
-                          self.compute_services_client.delete_service,
-                          service.id)
+        error = self.assertRaises(
+            lib_exc.Conflict, self.compute_services_client.delete_service,
+            service.id)
+        self.assertIn('in-progress migrations', str(error))
         self.assertEqual(service.id, self.compute_service(self.source).id)
         self.assert_migration_allocations(migration.uuid,
                                           {self.source: self.flavor})
-        self.confirm_and_check_allocations(server, migration, self.source,
-                                           self.dest, self.flavor)
 
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.evacuate,
