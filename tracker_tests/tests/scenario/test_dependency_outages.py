@@ -315,21 +315,9 @@ class SchedulerFrozenTest(_OutageTest):
         flavor on the source. Nova's periodic resource update would remove
         it later; on a strict compute it never runs.
         """
-        server = self.boot()
-        self.set_compute_enabled(self.dest, False)
-        self.take_service_away('nova-scheduler', 'freeze')
-        self.admin_servers_client.migrate_server(server.id)
-        migration = self.wait_for_migration(server.id, 'migration',
-                                            'pre-migrating')
-        self.assert_migration_allocations(
-            migration.uuid, {self.source: self.strict_flavor})
-        self.delete_server(server.id)
-        self.bring_services_back()
-
-        self.remove_allocations_at_cleanup(server.id, migration.uuid)
-        self.assert_known_leak('1848343', {
-            server.id: {self.source: self.strict_flavor},
-            migration.uuid: {}})
+        self.delete_while_the_scheduler_is_frozen(
+            self.admin_servers_client.migrate_server, 'migration',
+            ('pre-migrating',))
 
     @testtools.skipUnless(CONF.tracker_feature_enabled.live_migration,
                           '[tracker-feature-enabled] live_migration is '
@@ -345,15 +333,25 @@ class SchedulerFrozenTest(_OutageTest):
         Nova 34 (upstream's FIXME): the deleted server's uuid keeps the
         flavor on the source; the migration's uuid holds nothing.
         """
+        self.delete_while_the_scheduler_is_frozen(
+            lambda server_id: self.admin_servers_client.live_migrate_server(
+                server_id, host=None, block_migration='auto'),
+            'live-migration', ('accepted', 'preparing'))
+
+    def delete_while_the_scheduler_is_frozen(self, move, migration_type,
+                                             waiting_statuses):
+        """``move`` a server (the only other host disabled) while
+        nova-scheduler is frozen; once the conductor has handed the source
+        allocation to the migration and waits for the scheduler, delete the
+        server, then thaw the scheduler, which finds no host. Asserts bug
+        1848343's leak.
+        """
         server = self.boot()
         self.set_compute_enabled(self.dest, False)
         self.take_service_away('nova-scheduler', 'freeze')
-        self.admin_servers_client.live_migrate_server(
-            server.id, host=None, block_migration='auto')
-        migration = self.wait_for_migration(server.id, 'live-migration',
-                                            ('accepted', 'preparing'))
-        # The conductor moves the source allocation to the migration
-        # before it asks the (frozen) scheduler for a host.
+        move(server.id)
+        migration = self.wait_for_migration(server.id, migration_type,
+                                            waiting_statuses)
         self.assert_migration_allocations(
             migration.uuid, {self.source: self.strict_flavor})
         self.delete_server(server.id)
