@@ -153,6 +153,7 @@ TrackerGroup = [
                  'reserved_host_memory_mb, reserved_host_disk_mb, '
                  'reserved_host_cpus, cpu/ram/disk_allocation_ratio, '
                  'reclaim_instance_interval). '
+                 'It returns once the old process has exited. '
                  'Example: "tools/localcloud compute set {host} {option} '
                  '{value}". Tests that need it are skipped when it is not '
                  'set.'),

@@ -400,7 +400,8 @@ class ServiceControlMixin:
 
     def set_compute_option(self, host, option, value):
         """Set a [DEFAULT] option of the compute on ``host`` (reserved
-        amounts, allocation ratios) and restart it; undone at cleanup.
+        amounts, allocation ratios, reclaim_instance_interval) and restart
+        it; undone at cleanup.
 
         A restart disturbs the host: the test must have taken it.
         """
@@ -421,10 +422,13 @@ class ServiceControlMixin:
         heartbeat of the new process, which comes once it updated its
         resource provider.
         """
-        before = self._last_heartbeat(host)
         self._run_service_command(template_option, host=host, **values)
+        # Read once the command is done, when the old process is gone: a
+        # heartbeat it sent while stopping would otherwise pass for the new
+        # process's, which comes only after the provider update.
+        restarted_at = self._last_heartbeat(host)
         waiters.wait_for_service_state(self.reader, self._service_poller(),
-                                       host, 'up', after=before)
+                                       host, 'up', after=restarted_at)
 
     def inject_placement_fault(self, method, path, status, count=1):
         """Placement answers the next ``count`` ``method`` requests whose
@@ -439,9 +443,6 @@ class ServiceControlMixin:
         path matches the regular expression ``path`` ``seconds`` late
         (it holds each, then serves it). Cleared at cleanup.
         """
-        if not CONF.tracker.placement_delay_command:
-            raise self.skipException(
-                '[tracker] placement_delay_command is not set')
         self._set_placement_fault('placement_delay_command', method=method,
                                   path=path, seconds=seconds, count=count)
 
