@@ -8,7 +8,8 @@
 #            [--exception NAME] [--instance UUID]
 #        tracker-service.sh service stop|start|kill|freeze|thaw NAME
 #        tracker-service.sh placement fault clear|show
-#        tracker-service.sh placement fault METHOD PATH_REGEX 409|503 [--count K]
+#        tracker-service.sh placement fault METHOD PATH_REGEX 409|503|delay \
+#            [--seconds N] [--count K]
 #
 # devstack/plugin.sh writes it into the [tracker] command templates of
 # tempest.conf, run as STACK_USER (through a sudoers rule when tempest runs

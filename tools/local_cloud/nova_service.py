@@ -178,11 +178,12 @@ def set_compute_option(layout, host, option, value):
     if option not in SETTABLE_OPTIONS:
         raise ValueError('%s cannot be set; one of: %s'
                          % (option, ', '.join(SETTABLE_OPTIONS)))
+    whole = option in INTEGER_OPTIONS
     try:
-        number = (int(value) if option in INTEGER_OPTIONS
-                  else float(value))
+        number = int(value) if whole else float(value)
     except ValueError:
-        raise ValueError('%s takes a number, not %r' % (option, value))
+        raise ValueError('%s takes a %s, not %r' % (
+            option, 'whole number' if whole else 'number', value))
     if number < 0:
         raise ValueError('%s takes a number of 0 or more, not %s'
                          % (option, value))

@@ -176,6 +176,8 @@ def placement_command(fault_path, args):
             'expected METHOD PATH_REGEX STATUS, or clear, or show; got: %s'
             % ' '.join(args.what))
     method, path, status = args.what
+    if status == spec.DELAY and args.seconds is None:
+        raise spec.FaultError('%s needs --seconds N' % spec.DELAY)
     fault = spec.PlacementFault(
         method, path, status,
         count=1 if args.count is None else args.count,

@@ -146,10 +146,11 @@ class ServerActionsMixin:
         tried it, rescheduled or not. A set: event times are whole
         seconds, and a call that fails into a reschedule ends as a success.
         """
-        actions = self.admin_servers_client.list_instance_actions(
-            server_id)['instanceActions']
-        first = min((a for a in actions if a['action'] == action),
-                    key=lambda a: a['start_time'])
+        actions = [a for a in self.admin_servers_client.list_instance_actions(
+            server_id)['instanceActions'] if a['action'] == action]
+        if not actions:
+            self.fail('server %s has no %s action' % (server_id, action))
+        first = min(actions, key=lambda a: a['start_time'])
         events = self.admin_servers_client.show_instance_action(
             server_id, first['request_id'])['instanceAction']['events']
         return {e.get('host') for e in events if e['event'] == event}

@@ -40,7 +40,7 @@ REVERT_ERRORED = '(none: ComputeManager.revert_resize errors out)'
 
 #: How long Placement holds the scheduler's claim: time to kill the
 #: conductor that waits for the scheduler's answer.
-CLAIM_DELAY_SECONDS = 5
+CLAIM_DELAY_SECONDS = 20
 
 
 class _OutageTest(base.StrictHostsTestBase):

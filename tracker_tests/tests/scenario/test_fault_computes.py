@@ -16,14 +16,22 @@ The hosts come from [tracker] options; only [tracker] fault_flavor_ref
 reaches them. Each test's docstring says what fails and what it expects.
 """
 
+import testtools
+from testtools import content
+
 from tempest import config
 from tempest.lib import decorators
-from testtools import content
 
 from tracker_tests.audit import snapshot
 from tracker_tests.tests import base
 
 CONF = config.CONF
+
+#: The [tracker] options naming every host the fault flavor reaches, the
+#: reschedule host and its alternate first.
+EVERY_FAULT_HOST = ('reschedule_host', 'fault_healthy_host',
+                    'build_abort_host', 'finish_migration_fail_host',
+                    'slow_live_migration_host')
 
 
 class RescheduleTest(base.FaultHostsTestBase):
@@ -51,12 +59,12 @@ class RescheduleTest(base.FaultHostsTestBase):
         self.assert_hypervisor_matches_placement(failing, final)
 
 
+@testtools.skipUnless(CONF.tracker_feature_enabled.resize,
+                      '[tracker-feature-enabled] resize is False')
 class ResizeRescheduledToAnAlternateTest(base.FaultHostsTestBase):
-    #: Every host the fault flavor reaches, so that none of them carries
-    #: another test's server or fault while the weighers order them.
-    required_hosts = ('reschedule_host', 'fault_healthy_host',
-                      'build_abort_host', 'finish_migration_fail_host',
-                      'slow_live_migration_host')
+    #: None of them may carry another test's server or fault while the
+    #: weighers order them.
+    required_hosts = EVERY_FAULT_HOST
 
     @decorators.idempotent_id('b7d41e0a-3c95-4f26-8a1e-5d2c9f0b6e83')
     def test_claim_fails_on_the_selected_host(self):
@@ -97,7 +105,7 @@ class ResizeRescheduledToAnAlternateTest(base.FaultHostsTestBase):
         self.assert_migration_allocations(migration.uuid,
                                           {source: self.fault_flavor})
         self.assert_usage_delta(selected, {})
-        self.assert_hypervisor_matches_placement(source, alternate)
+        self.assert_hypervisor_matches_placement(source, alternate, selected)
         self.assert_findings(set())
         self.confirm_and_check_allocations(server, migration, source,
                                            alternate, new_flavor)
@@ -218,11 +226,9 @@ class RescheduleClaimFailsTest(base.FaultHostsTestBase):
 
 
 class RescheduleToAFullAlternateTest(base.FaultHostsTestBase):
-    #: Every host the fault flavor reaches: all but the first two are
-    #: disabled, so that the healthy host is the only alternate.
-    required_hosts = ('reschedule_host', 'fault_healthy_host',
-                      'build_abort_host', 'finish_migration_fail_host',
-                      'slow_live_migration_host')
+    #: All but the first two are disabled, so that the healthy host is
+    #: the only alternate.
+    required_hosts = EVERY_FAULT_HOST
 
     @decorators.idempotent_id('9c3e71d5-48a2-4f0b-b6d9-2e5f8a1c7b04')
     def test_alternate_filled_before_the_reschedule(self):
@@ -261,3 +267,4 @@ class RescheduleToAFullAlternateTest(base.FaultHostsTestBase):
         self.assert_hypervisor_matches_placement(failing, healthy)
         self.assert_findings(set())
         self.delete_and_check_allocations(server.id, [failing])
+        self.assert_findings(set())

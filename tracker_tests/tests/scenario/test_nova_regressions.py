@@ -322,37 +322,9 @@ class SourceDownInVerifyResizeTest(_DriverFaultTest):
                                            self.dest, self.flavor)
 
 
-class ServiceDeleteDuringMigrationTest(_DriverFaultTest):
+class _SourceServiceDeleteChecks:
 
-    @decorators.idempotent_id('5dae8bd9-b0cd-4455-a6a7-e6f7a8b9c025')
-    def test_source_service_with_a_migration_is_not_deleted(self):
-        """Bug 1852610 (wsgi/test_services.py TestServicesAPI.
-        test_migrate_confirm_after_deleted_source_compute): deleting the
-        source's compute service while a cold migration rests in
-        VERIFY_RESIZE is refused (409) and changes nothing.
-        """
-        server = self.boot_on_locked_source()
-        server, migration = self.cold_migrate_server(server.id, self.dest)
-        self.assert_source_service_not_deleted(migration)
-        self.confirm_and_check_allocations(server, migration, self.source,
-                                           self.dest, self.flavor)
-
-    @decorators.idempotent_id('0e4b7c93-5a2d-4f18-9c6e-3b8a1d5f7e29')
-    def test_source_service_with_a_resize_is_not_deleted_then_revert(self):
-        """Bug 1852610, the revert variant (wsgi/test_services.py
-        TestServicesAPI.test_resize_revert_after_deleted_source_compute):
-        the same refusal while a resize rests in VERIFY_RESIZE; the revert
-        then brings the old flavor back to the source only and frees the
-        destination.
-        """
-        server = self.boot_on_locked_source()
-        server, migration, _, dest = self.move_and_check_allocations(
-            server, new_flavor=self.resize_flavor)
-        self.assert_source_service_not_deleted(migration)
-        self.revert_and_check_allocations(server, migration, self.source,
-                                          dest)
-
-    def assert_source_service_not_deleted(self, migration):
+    def assert_source_service_not_deleted(self, migration, flavor):
         """Deleting the source's service is refused, naming the
         migration; the service and the migration's allocation stay.
         """
@@ -363,7 +335,53 @@ class ServiceDeleteDuringMigrationTest(_DriverFaultTest):
         self.assertIn('in-progress migrations', str(error))
         self.assertEqual(service.id, self.compute_service(self.source).id)
         self.assert_migration_allocations(migration.uuid,
-                                          {self.source: self.flavor})
+                                          {self.source: flavor})
+
+
+class ServiceDeleteDuringMigrationTest(_SourceServiceDeleteChecks,
+                                       _DriverFaultTest):
+
+    @decorators.idempotent_id('5dae8bd9-b0cd-4455-a6a7-e6f7a8b9c025')
+    def test_source_service_with_a_migration_is_not_deleted(self):
+        """Bug 1852610 (wsgi/test_services.py TestServicesAPI.
+        test_migrate_confirm_after_deleted_source_compute): deleting the
+        source's compute service while a cold migration rests in
+        VERIFY_RESIZE is refused (409) and changes nothing.
+        """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        self.assert_source_service_not_deleted(migration, self.flavor)
+        self.confirm_and_check_allocations(server, migration, self.source,
+                                           self.dest, self.flavor)
+
+
+@testtools.skipUnless(FEATURES.resize,
+                      '[tracker-feature-enabled] resize is False')
+class ServiceDeleteDuringResizeTest(_SourceServiceDeleteChecks,
+                                    base.StrictHostsTestBase):
+
+    @decorators.idempotent_id('0e4b7c93-5a2d-4f18-9c6e-3b8a1d5f7e29')
+    def test_source_service_with_a_resize_is_not_deleted_then_revert(self):
+        """Bug 1852610, the revert variant (wsgi/test_services.py
+        TestServicesAPI.test_resize_revert_after_deleted_source_compute):
+        the same refusal while a resize between the strict hosts rests in
+        VERIFY_RESIZE; the revert then brings the old flavor back to the
+        source only and frees the destination.
+        """
+        server = self.boot()
+        server, migration = self.resize_server(server.id,
+                                               self.strict_resize_flavor)
+        self.assertEqual(self.dest, server.host)
+        self.assert_allocations(server.id,
+                                {self.dest: self.strict_resize_flavor})
+        self.assert_source_service_not_deleted(migration,
+                                               self.strict_flavor)
+        server = self.revert_resize(server.id, migration)
+        self.assertEqual(self.source, server.host)
+        self.assert_allocations(server.id, {self.source: self.strict_flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_usage_delta(self.dest, {})
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
 
 
 @testtools.skipUnless(CONF.tracker_feature_enabled.evacuate,

@@ -419,6 +419,10 @@ class CommandLineTest(testtools.TestCase):
                                     '5')
         self.assertEqual((0, 'placement: PUT ^/allocations/: serve 5 s '
                              'late, the next 1 request\n'), (code, out))
+        code, _, err = self.run_cli('placement', '--file', path, 'PUT',
+                                    '/', 'delay')
+        self.assertEqual((2, 'error: delay needs --seconds N\n'),
+                         (code, err))
         code, _, err = self.run_cli('placement', '--file', path, 'show',
                                     '--seconds', '5')
         self.assertEqual((2, 'error: show takes no options (got '

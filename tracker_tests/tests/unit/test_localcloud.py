@@ -90,7 +90,8 @@ class RegistryTest(testtools.TestCase):
         self.assertEqual({
             # (user, catalog type, service name, port name, path)
             ('nova', 'compute', 'nova', 'nova_api', '/v2.1'),
-            # The second nova-api, for resizes to the same host.
+            # The second nova-api, for resizes to the same host and soft
+            # deletes.
             ('nova', 'compute_opt_in', 'nova', 'nova_api_opt_in',
              '/v2.1'),
             ('placement', 'placement', 'placement', 'placement', ''),
@@ -222,9 +223,12 @@ class ComputeOptionsTest(testtools.TestCase):
                 ('debug', 'true', 'debug cannot be set; one of: '
                                   'reserved_host_memory_mb'),
                 ('reserved_host_cpus', 'two', 'reserved_host_cpus takes a '
-                                              'number'),
+                                              'whole number'),
                 ('reclaim_instance_interval', '1.5',
-                 'reclaim_instance_interval takes a number'),
+                 "reclaim_instance_interval takes a whole number, not "
+                 "'1.5'"),
+                ('ram_allocation_ratio', 'x', "ram_allocation_ratio takes a "
+                                              "number, not 'x'"),
                 ('ram_allocation_ratio', '-1', 'takes a number of 0 or '
                                                'more')):
             error = self.assertRaises(
