@@ -84,6 +84,20 @@ def _whole_number(value, what, minimum):
     return value
 
 
+def _seconds(value, waits, action):
+    """``value`` as seconds; an ``action`` that ``waits`` needs more than 0
+    and at most MAX_SECONDS.
+    """
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise FaultError('seconds must be a number, not %r' % (value,))
+    if waits and not 0 < seconds <= MAX_SECONDS:
+        raise FaultError('%s needs seconds between 0 and %d, not %s'
+                         % (action, MAX_SECONDS, value))
+    return seconds
+
+
 def _closest(name, known):
     close = difflib.get_close_matches(name, sorted(known), n=3)
     return ' (closest: %s)' % ', '.join(close) if close else ''
@@ -137,14 +151,7 @@ class ComputeFault:
             raise FaultError('unknown fault %r for %s; one of: %s' % (
                 self.action, self.method, ', '.join(COMPUTE_ACTIONS)))
         count = _whole_number(self.count, 'count', 1)
-        try:
-            seconds = float(self.seconds)
-        except (TypeError, ValueError):
-            raise FaultError('seconds must be a number, not %r'
-                             % (self.seconds,))
-        if self.sleeps and not 0 < seconds <= MAX_SECONDS:
-            raise FaultError('%s needs seconds between 0 and %d, not %s'
-                             % (self.action, MAX_SECONDS, self.seconds))
+        seconds = _seconds(self.seconds, self.sleeps, self.action)
         if not self.sleeps and seconds:
             raise FaultError('raise does not sleep (seconds %s); use '
                              'sleep-raise' % self.seconds)
@@ -229,14 +236,7 @@ class PlacementFault:
                 raise FaultError('status must be one of %s, not %d'
                                  % (statuses, status))
         count = _whole_number(self.count, 'count', 1)
-        try:
-            seconds = float(self.seconds)
-        except (TypeError, ValueError):
-            raise FaultError('seconds must be a number, not %r'
-                             % (self.seconds,))
-        if status == DELAY and not 0 < seconds <= MAX_SECONDS:
-            raise FaultError('%s needs seconds between 0 and %d, not %s'
-                             % (DELAY, MAX_SECONDS, self.seconds))
+        seconds = _seconds(self.seconds, status == DELAY, DELAY)
         if status != DELAY and seconds:
             raise FaultError('an answer of %d comes at once (seconds %s); '
                              'seconds go with %s' % (status, self.seconds,
