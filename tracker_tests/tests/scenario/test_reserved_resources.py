@@ -55,18 +55,20 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
                     self.reader, self.provider_of(host)).items()
                 if rc in RATIO_OPTIONS}
 
-    def set_allocation_ratios_in_placement(self, host, ratios):
-        """Write allocation ratios into the host's inventory, as an
-        operator would with the Placement API.
+    def change_inventory_by_hand(self, host, rc, **fields):
+        """Set ``fields`` of the host's ``rc`` inventory through the
+        Placement API, as an operator would, behind the compute's back.
         """
         provider = self.provider_of(host)
+        body = api.get(self.reader, api.PROVIDER_INVENTORIES, uuid=provider)
+        self.inventories_client.update_inventory(
+            provider, rc, resource_provider_generation=body[
+                'resource_provider_generation'],
+            **dict(body['inventories'][rc], **fields))
+
+    def set_allocation_ratios_in_placement(self, host, ratios):
         for rc, ratio in ratios.items():
-            body = api.get(self.reader, api.PROVIDER_INVENTORIES,
-                           uuid=provider)
-            inventory = dict(body['inventories'][rc], allocation_ratio=ratio)
-            self.inventories_client.update_inventory(
-                provider, rc, resource_provider_generation=body[
-                    'resource_provider_generation'], **inventory)
+            self.change_inventory_by_hand(host, rc, allocation_ratio=ratio)
 
     @decorators.idempotent_id('91e2cf1d-f401-4289-9aeb-2a3b4c5d6e13')
     def test_reserved_amounts_reach_both_sides(self):
@@ -126,13 +128,9 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
         that host (os-hypervisors still counts the compute's own reserve).
         """
         host = self.source
-        provider = self.provider_of(host)
-        body = api.get(self.reader, api.PROVIDER_INVENTORIES, uuid=provider)
-        memory = dict(body['inventories']['MEMORY_MB'])
-        memory['reserved'] += 1024
-        self.inventories_client.update_inventory(
-            provider, 'MEMORY_MB', resource_provider_generation=body[
-                'resource_provider_generation'], **memory)
+        reserved_memory = self.reserved(host)['MEMORY_MB']
+        self.change_inventory_by_hand(host, 'MEMORY_MB',
+                                      reserved=reserved_memory + 1024)
         # The compute sets it back when it next updates its provider, at
         # the latest when it starts.
         self.addCleanup(self.restart_compute, host)
