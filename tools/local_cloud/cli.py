@@ -78,6 +78,24 @@ def computes_of(layout):
             for c in state['computes']]
 
 
+def throwaway_hosts(layout):
+    """Hosts of the computes ``compute add`` started, not yet removed."""
+    return (load_state(layout) or {}).get('throwaway_computes', [])
+
+
+def every_compute(layout):
+    """The computes of the last ``up`` and the throwaway ones."""
+    return computes_of(layout) + [nova_service.throwaway_compute(host)
+                                  for host in throwaway_hosts(layout)]
+
+
+def _record_throwaway(layout, host, present):
+    state = load_state(layout)
+    hosts = [h for h in state.get('throwaway_computes', []) if h != host]
+    state['throwaway_computes'] = hosts + ([host] if present else [])
+    layout.state_file.write_text(json.dumps(state, indent=2))
+
+
 def write_files(files, mode=0o644):
     for path, text in files.items():
         path = pathlib.Path(path)
@@ -100,13 +118,13 @@ class Up:
             compute_count or len(regular) or DEFAULT_COMPUTES,
             fault_computes if fault_computes is not None else (
                 not previous or any(c.role for c in previous)))
+        # Started again too, until they are removed.
+        self.throwaway = throwaway_hosts(layout)
+        computes += [nova_service.throwaway_compute(host)
+                     for host in self.throwaway]
         self.ctx = services.Context(
-            layout, computes, secrets=load_secrets(layout), run=self.run,
-            sup=self.sup)
-
-    def run(self, name, argv, env=None):
-        """A one-off set-up command, logged to logs/<name>.log."""
-        supervisor.run_logged(name, argv, self.sup.log_path(name), env)
+            layout, computes, secrets=load_secrets(layout),
+            run=_logged_runner(self.sup), sup=self.sup)
 
     def __call__(self):
         t0 = time.monotonic()
@@ -116,6 +134,7 @@ class Up:
         self.start_services(services.stages())
         provision = _provision()
         provision.zones(ctx.layout, ctx.secrets, ctx.computes)
+        provision.enable_new_computes(ctx.layout, ctx.secrets)
         image_id = provision.image(ctx.layout, ctx.secrets)
         provision.flavors(ctx.layout, ctx.secrets)
         write_files({
@@ -126,7 +145,9 @@ class Up:
         }, mode=0o600)
         (ctx.layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
         ctx.layout.state_file.write_text(json.dumps({
-            'computes': [vars(c) for c in ctx.computes],
+            'computes': [vars(c) for c in ctx.computes
+                         if c.host not in self.throwaway],
+            'throwaway_computes': self.throwaway,
             'image_id': image_id,
         }, indent=2))
         hosts = [c.host for c in ctx.computes]
@@ -161,6 +182,13 @@ class Up:
                 future.result()
 
 
+def _logged_runner(sup):
+    def run(name, argv, env=None):
+        """A one-off set-up command, logged to logs/<name>.log."""
+        supervisor.run_logged(name, argv, sup.log_path(name), env)
+    return run
+
+
 def _provision():
     # Imported late: it needs openstacksdk, found only in the cloud's venv.
     from local_cloud import provision
@@ -178,21 +206,29 @@ def cmd_up(layout, args):
         layout.logs.mkdir(parents=True, exist_ok=True)
         install.ensure_apt_packages(layout.logs / 'install.log')
         install.ensure_venv(layout, layout.logs / 'install.log')
-        python = str(layout.venv_bin('python'))
-        argv = [python, str(layout_mod.REPO_ROOT / 'tools' / 'localcloud'),
-                '--state-dir', str(layout.root), 'up']
+        argv = ['up']
         if args.computes:
             argv += ['--computes', str(args.computes)]
         if args.fault_computes is not None:
             argv += ['--fault-computes' if args.fault_computes
                      else '--no-fault-computes']
-        os.execv(python, argv)
+        _run_in_cloud_venv(layout, argv)
     Up(layout, args.computes, args.fault_computes)()
     return 0
 
 
+def _run_in_cloud_venv(layout, argv):
+    """Run this tool again with ``argv`` in the cloud's virtualenv, where
+    openstacksdk is; does not return.
+    """
+    python = str(layout.venv_bin('python'))
+    os.execv(python, [python, str(layout_mod.REPO_ROOT / 'tools' /
+                                  'localcloud'),
+                      '--state-dir', str(layout.root)] + argv)
+
+
 def cmd_status(layout, args):
-    computes = computes_of(layout)
+    computes = every_compute(layout)
     sup = supervisor.Supervisor(layout)
     if not computes and not sup.names():
         print('no local cloud in %s; start one with: tools/localcloud up'
@@ -222,7 +258,7 @@ def cmd_status(layout, args):
 
 def cmd_down(layout, args):
     sup = supervisor.Supervisor(layout)
-    ctx = services.Context(layout, computes_of(layout))
+    ctx = services.Context(layout, every_compute(layout))
     infrastructure = [s for s in services.REGISTRY if s.infrastructure]
     last = [spec.name for spec in reversed(
         services.process_specs(ctx, infrastructure))]
@@ -269,7 +305,11 @@ def _usage_error(message):
 
 
 def cmd_compute(layout, args):
-    hosts = {c.host: c for c in computes_of(layout)}
+    if args.action == 'add':
+        return _add_compute(layout, args.host, args.options)
+    if args.action == 'remove':
+        return _remove_compute(layout, args.host)
+    hosts = {c.host: c for c in every_compute(layout)}
     if args.host not in hosts:
         return _usage_error('unknown compute host %r; this cloud has: %s' % (
             args.host, ', '.join(sorted(hosts)) or 'none (run up)'))
@@ -287,6 +327,72 @@ def cmd_compute(layout, args):
     print(control.act(supervisor.Supervisor(layout),
                       _compute_target(layout, hosts[args.host]),
                       args.action))
+    return 0
+
+
+def _add_compute(layout, host, options=''):
+    """``compute add HOST [--options OPTION=VALUE,...]``: a new compute
+    in the throwaway zone, with those options from its first start,
+    usable once this returns.
+    """
+    try:
+        compute = nova_service.throwaway_compute(host)
+        pairs = nova_service.parse_options(options)
+    except ValueError as exc:
+        return _usage_error(exc)
+    if not layout.state_file.exists():
+        return _usage_error('no local cloud in %s; start one with: '
+                            'tools/localcloud up' % layout.root)
+    if host in {c.host for c in every_compute(layout)}:
+        return _usage_error('the compute %s exists already' % host)
+    if not _in_cloud_venv(layout):
+        _run_in_cloud_venv(layout, ['compute', 'add', host,
+                                    '--options', options])
+    # Recorded first: "compute remove" takes away a half-added one.
+    _record_throwaway(layout, host, True)
+    for option, value in pairs:
+        nova_service.set_compute_option(layout, host, option, value)
+    sup = supervisor.Supervisor(layout)
+    ctx = services.Context(layout, [compute], secrets=load_secrets(layout),
+                           run=_logged_runner(sup), sup=sup)
+    write_files(nova_service.compute_config_files(ctx))
+    nova_service.prepare_computes(ctx)
+    spec = nova_service.compute_spec(layout, compute)
+    sup.start(spec)
+    sup.wait_ready(spec)
+    nova_service.wait_until_computes_usable(ctx)
+    provision = _provision()
+    provision.zones(layout, ctx.secrets, [compute])
+    provision.enable_new_computes(layout, ctx.secrets)
+    print('added the compute %s in zone %s' % (host, compute.zone))
+    return 0
+
+
+def _remove_compute(layout, host):
+    """``compute remove HOST``: stop a throwaway compute, delete its
+    service (and so its provider), forget it.
+    """
+    if host not in throwaway_hosts(layout):
+        return _usage_error(
+            'only the computes "compute add" started can be removed; %s is '
+            'not one of them (%s)' % (
+                host, ', '.join(throwaway_hosts(layout)) or 'none'))
+    if not _in_cloud_venv(layout):
+        _run_in_cloud_venv(layout, ['compute', 'remove', host])
+    compute = nova_service.throwaway_compute(host)
+    sup = supervisor.Supervisor(layout)
+    control.act(sup, _compute_target(layout, compute), 'stop')
+    provision = _provision()
+    try:
+        provision.delete_compute(layout, load_secrets(layout), host)
+    except provision.ComputeRemovalRefused as exc:
+        raise supervisor.LocalCloudError(
+            '%s; %s is stopped, run "compute remove %s" again once that is '
+            'gone' % (exc, host, host))
+    nova_service.remove_compute_files(layout, host)
+    sup.forget(nova_service.compute_spec(layout, compute).name)
+    _record_throwaway(layout, host, False)
+    print('removed the compute %s: its service, provider and files' % host)
     return 0
 
 
@@ -369,7 +475,7 @@ def cmd_fix(layout, args):
 
 
 def _restart_targets(layout, names):
-    computes = computes_of(layout)
+    computes = every_compute(layout)
     for name in names:
         if name == fix_reverts.COMPUTES:
             for compute in computes:
@@ -452,6 +558,20 @@ def parser():
             ('kill', 'SIGKILL'), ('freeze', 'SIGSTOP'),
             ('thaw', 'SIGCONT')):
         actions.add_parser(action, help=what).add_argument('host')
+    adder = actions.add_parser(
+        'add', help='start a new compute in zone %r, where only flavor %s '
+        'goes, and wait until it is usable; HOST matches %s' % (
+            nova_service.THROWAWAY_ZONE, clients.THROWAWAY_FLAVOR,
+            nova_service.THROWAWAY_HOST.pattern))
+    adder.add_argument('host')
+    adder.add_argument('--options', default='', metavar='OPTION=VALUE,...',
+                       help='[DEFAULT] options it starts with (those of '
+                            '"set", and initial_cpu/ram/disk_allocation_'
+                            'ratio)')
+    actions.add_parser(
+        'remove', help='stop a compute that "add" started, delete its '
+        'service (nova deletes its provider) and its files'
+    ).add_argument('host')
     setter = actions.add_parser(
         'set', help='set one of its options (%s) and restart it' % ', '.join(
             nova_service.SETTABLE_OPTIONS))

@@ -34,7 +34,11 @@ FLAVORS = (
                                    'required'}),
     ('tracker.strict-medium', 2, 256, 2, {
         'trait:%s' % nova_service.STRICT_TRAIT: 'required'}),
+    # The computes tests add and remove.
+    ('tracker.throwaway', 1, 128, 1, {
+        'trait:%s' % nova_service.THROWAWAY_TRAIT: 'required'}),
 )
+THROWAWAY_FLAVOR = 'tracker.throwaway'
 IMAGE_NAME = 'localcloud-raw'
 
 
@@ -80,7 +84,8 @@ def tempest_conf(layout, secrets, image_id, computes):
     for compute in computes:
         if compute.role:
             hosts_by_role.setdefault(compute.role, []).append(compute.host)
-    regular = [c for c in computes if not c.role]
+    regular = [c for c in computes if not c.role and
+               c.zone == nova_service.DEFAULT_ZONE]
     strict = 'strict_hosts' in hosts_by_role
     fault = any(role != 'strict_hosts' for role in hosts_by_role)
     return ini.render({
@@ -153,6 +158,12 @@ def tempest_conf(layout, secrets, image_id, computes):
                 layout, 'compute', 'set', '{host}', '{option}', '{value}'),
             'compute_config_reset_command': localcloud_command(
                 layout, 'compute', 'reset', '{host}'),
+            'compute_add_command': localcloud_command(
+                layout, 'compute', 'add', '{host}', '--options',
+                '{options}'),
+            'compute_remove_command': localcloud_command(
+                layout, 'compute', 'remove', '{host}'),
+            'throwaway_flavor_ref': THROWAWAY_FLAVOR,
             'placement_fault_command': localcloud_command(
                 layout, 'placement', 'fault', '{method}', '{path}',
                 '{status}', '--count', '{count}'),

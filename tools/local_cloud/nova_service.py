@@ -13,6 +13,7 @@
 
 import dataclasses
 import datetime
+import re
 import shutil
 import subprocess
 import time
@@ -62,7 +63,19 @@ FAULT_ZONE = 'faults'
 FAULT_TRAIT = 'CUSTOM_TRACKER_FAULT_INJECTION'
 STRICT_ZONE = 'strict'
 STRICT_TRAIT = 'CUSTOM_TRACKER_STRICT'
-ZONE_TRAITS = {FAULT_ZONE: FAULT_TRAIT, STRICT_ZONE: STRICT_TRAIT}
+#: Computes that tests add and remove (``compute add`` / ``compute
+#: remove``): deleting a compute's service is for good, its provider and
+#: host mapping go, so the tests that do it need a compute of their own.
+THROWAWAY_ZONE = 'throwaway'
+THROWAWAY_TRAIT = 'CUSTOM_TRACKER_THROWAWAY'
+#: "fault-" keeps upstream tests away, as for the strict computes.
+THROWAWAY_HOST = re.compile(r'fault-throwaway-[a-z0-9-]{1,40}')
+ZONE_TRAITS = {FAULT_ZONE: FAULT_TRAIT, STRICT_ZONE: STRICT_TRAIT,
+               THROWAWAY_ZONE: THROWAWAY_TRAIT}
+#: What nova writes as the disabled reason of a compute service it made
+#: disabled ([DEFAULT] enable_new_services = False).
+NEW_SERVICE_DISABLED_REASON = ('New compute service disabled due to config '
+                               'option.')
 DEFAULT_ZONE = 'nova'
 DEFAULT_RESERVED_MEMORY_MB = 512
 
@@ -120,6 +133,14 @@ STRICT_COMPUTES = tuple(
     for host in ('fault-strict1', 'fault-strict2'))
 
 
+def throwaway_compute(host):
+    """A compute of the throwaway zone; ValueError for a bad name."""
+    if not THROWAWAY_HOST.fullmatch(host):
+        raise ValueError('a throwaway compute\'s host name matches %s, not '
+                         '%r' % (THROWAWAY_HOST.pattern, host))
+    return Compute(host, FAULT_DRIVER, THROWAWAY_ZONE)
+
+
 def default_computes(count, fault_computes=True):
     """computeN, and unless told otherwise the fault and strict computes."""
     computes = [Compute('compute%d' % i) for i in range(1, count + 1)]
@@ -163,18 +184,39 @@ def compute_overrides_path(layout, host):
     return conf_dir(layout) / ('%s-overrides.conf' % host)
 
 
-#: What ``compute set`` may change: the amounts a compute reserves for
-#: itself and its allocation ratios, which its resource provider's
-#: inventory and os-hypervisors both follow after a restart, and how old
-#: a soft-deleted server must be before the compute reclaims it.
+def provider_config_dir(layout, host):
+    return conf_dir(layout) / 'provider-config' / host
+
+
+def remove_compute_files(layout, host):
+    """A removed compute's configuration and state, node identity
+    included: a compute of the same name would start as a new one.
+    """
+    for path in (compute_conf_path(layout, host),
+                 compute_overrides_path(layout, host)):
+        path.unlink(missing_ok=True)
+    for path in (state_path(layout, host), provider_config_dir(layout, host)):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+#: What ``compute set`` (and ``compute add --options``) may change: the
+#: amounts a compute reserves for itself and its allocation ratios, which
+#: its resource provider's inventory and os-hypervisors both follow after
+#: a restart, and how old a soft-deleted server must be before the
+#: compute reclaims it.
 INTEGER_OPTIONS = ('reserved_host_memory_mb', 'reserved_host_disk_mb',
                    'reserved_host_cpus', 'reclaim_instance_interval')
 SETTABLE_OPTIONS = INTEGER_OPTIONS + (
-    'cpu_allocation_ratio', 'ram_allocation_ratio', 'disk_allocation_ratio')
+    'cpu_allocation_ratio', 'ram_allocation_ratio', 'disk_allocation_ratio',
+    # Only a compute's first start reads them (``compute add --options``).
+    'initial_cpu_allocation_ratio', 'initial_ram_allocation_ratio',
+    'initial_disk_allocation_ratio')
 
 
-def set_compute_option(layout, host, option, value):
-    """Write ``option = value`` into the host's overrides; a number."""
+def compute_option_value(option, value):
+    """The number ``value`` gives ``option``; ValueError says what is
+    wrong with either.
+    """
     if option not in SETTABLE_OPTIONS:
         raise ValueError('%s cannot be set; one of: %s'
                          % (option, ', '.join(SETTABLE_OPTIONS)))
@@ -187,12 +229,34 @@ def set_compute_option(layout, host, option, value):
     if number < 0:
         raise ValueError('%s takes a number of 0 or more, not %s'
                          % (option, value))
+    return number
+
+
+def set_compute_option(layout, host, option, value):
+    """Write ``option = value`` into the host's overrides; a number."""
+    number = compute_option_value(option, value)
     path = compute_overrides_path(layout, host)
     options = {}
     if path.exists():
         options = dict(ini_section(path.read_text(), 'DEFAULT'))
     options[option] = number
     path.write_text(ini.render({'DEFAULT': options}))
+
+
+def parse_options(text):
+    """``OPTION=VALUE,...`` (or nothing) as [(option, value)], each
+    checked as ``compute set`` checks it.
+    """
+    pairs = []
+    for item in filter(None, text.split(',')):
+        option, equals, value = item.partition('=')
+        if not equals:
+            raise ValueError('options are OPTION=VALUE, separated by commas; '
+                             'not %r' % item)
+        option, value = option.strip(), value.strip()
+        compute_option_value(option, value)
+        pairs.append((option, value))
+    return pairs
 
 
 def ini_section(text, section):
@@ -229,6 +293,11 @@ def config_files(ctx):
             'vif_plugging_timeout': 0,
             # Offload on shelve at once, as the scenarios expect.
             'shelved_offload_time': 0,
+            # A new compute takes servers only once it sits in its zone's
+            # aggregate: up (provision.enable_new_computes) and compute
+            # add enable it then. Read by nova-conductor, which creates
+            # the service record.
+            'enable_new_services': False,
         }, **TIMINGS),
         'wsgi': {'api_paste_config': conf_dir(layout) / API_PASTE_FILE},
         'api': {'auth_strategy': 'keystone'},
@@ -332,7 +401,7 @@ def compute_config_files(ctx):
             sections['DEFAULT']['update_resources_interval'] = (
                 compute.update_resources_interval)
         if compute.zone in ZONE_TRAITS:
-            provider_dir = conf_dir(layout) / 'provider-config' / compute.host
+            provider_dir = provider_config_dir(layout, compute.host)
             sections['compute'] = {'provider_config_location': provider_dir}
             files[provider_dir / PROVIDER_CONFIG_FILE] = (
                 PROVIDER_CONFIG % ZONE_TRAITS[compute.zone])

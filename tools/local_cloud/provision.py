@@ -16,6 +16,8 @@ every step is idempotent so that ``up`` can run again on a running cloud.
 """
 
 
+import time
+
 import openstack
 
 from local_cloud import clients
@@ -118,6 +120,91 @@ def zones(layout, secrets, computes):
         for host in hosts:
             if host not in (aggregate.hosts or []):
                 conn.compute.add_host_to_aggregate(aggregate, host)
+
+
+#: The compute API version of the service calls: uuid ids (2.53).
+SERVICES_MICROVERSION = '2.53'
+DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED'
+
+
+class ComputeRemovalRefused(Exception):
+    """Nova or Placement keeps a compute that is asked to go, and why."""
+
+
+def _compute_services(conn, host=None):
+    query = '/os-services?binary=nova-compute'
+    if host:
+        query += '&host=%s' % host
+    return conn.compute.get(
+        query, microversion=SERVICES_MICROVERSION).json()['services']
+
+
+def _provider(conn, host):
+    """The resource provider named after ``host``, or None."""
+    found = conn.placement.get(
+        '/resource_providers?name=%s' % host).json()['resource_providers']
+    return found[0] if found else None
+
+
+def enable_new_computes(layout, secrets, timeout=120):
+    """Enable the computes nova made disabled because they were new, once
+    they sit in their zone; returns when their providers lost the
+    disabled trait, which nova-compute drops on its own a moment later.
+    """
+    conn = admin_connection(layout, secrets)
+    hosts = []
+    for service in _compute_services(conn):
+        if service['disabled_reason'] == \
+                nova_service.NEW_SERVICE_DISABLED_REASON:
+            conn.compute.put('/os-services/%s' % service['id'],
+                             json={'status': 'enabled'},
+                             microversion=SERVICES_MICROVERSION)
+            hosts.append(service['host'])
+    deadline = time.monotonic() + timeout
+    while hosts:
+        provider = _provider(conn, hosts[0])
+        traits = conn.placement.get(
+            '/resource_providers/%s/traits' % provider['uuid'],
+            microversion='1.6').json()['traits']
+        if DISABLED_TRAIT not in traits:
+            hosts.pop(0)
+        elif time.monotonic() > deadline:
+            raise TimeoutError('the resource provider of %s still has %s '
+                               '%d s after its service was enabled'
+                               % (hosts[0], DISABLED_TRAIT, timeout))
+        else:
+            time.sleep(1)
+
+
+def delete_compute(layout, secrets, host):
+    """Delete the compute service of ``host`` (nova deletes its node,
+    provider, host mapping and aggregate membership), then its provider
+    if nova left it. ComputeRemovalRefused says what keeps either.
+    """
+    conn = admin_connection(layout, secrets)
+    for service in _compute_services(conn, host):
+        response = conn.compute.delete(
+            '/os-services/%s' % service['id'],
+            microversion=SERVICES_MICROVERSION, raise_exc=False)
+        if response.status_code == 409:
+            raise ComputeRemovalRefused(
+                'nova refuses to delete the compute service of %s: %s'
+                % (host, response.text.strip()[:300]))
+        response.raise_for_status()
+    provider = _provider(conn, host)
+    if provider is None:
+        return
+    response = conn.placement.delete(
+        '/resource_providers/%s' % provider['uuid'], raise_exc=False)
+    if response.status_code == 409:
+        consumers = conn.placement.get(
+            '/resource_providers/%s/allocations' % provider['uuid']
+        ).json()['allocations']
+        raise ComputeRemovalRefused(
+            'Placement keeps the resource provider %s of %s: consumers %s '
+            'hold allocations there' % (provider['uuid'], host,
+                                        ', '.join(sorted(consumers))))
+    response.raise_for_status()
 
 
 def image(layout, secrets):

@@ -200,6 +200,10 @@ class Supervisor:
             'log': str(log_path), 'started': time.time()}))
         return True
 
+    def forget(self, name):
+        """Drop the record of a process that is gone for good."""
+        self._record_path(name).unlink(missing_ok=True)
+
     def state(self, name):
         """'running', 'frozen' (stopped by SIGSTOP), or None: not running."""
         record = self.record(name)

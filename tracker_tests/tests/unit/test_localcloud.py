@@ -236,6 +236,14 @@ class ComputeOptionsTest(testtools.TestCase):
                 'compute1', option, value)
             self.assertIn(fragment, str(error))
 
+    def test_options_of_a_new_compute(self):
+        self.assertEqual([], nova_service.parse_options(''))
+        self.assertEqual(
+            [('initial_cpu_allocation_ratio', '16.1'),
+             ('reserved_host_cpus', '1')],
+            nova_service.parse_options(
+                'initial_cpu_allocation_ratio=16.1, reserved_host_cpus=1'))
+
     def test_a_state_file_naming_unknown_fields_still_loads(self):
         self.layout.state_file.write_text(json.dumps({'computes': [
             {'host': 'compute1', 'driver': 'fake.TrackerFaultDriver',
@@ -275,6 +283,22 @@ class ComputesOfUpTest(testtools.TestCase):
         self.assertEqual(nova_service.default_computes(4), computes)
         self.assertEqual({'fake.TrackerFaultDriver'}, {
             c.driver for c in computes if c.host.startswith('compute')})
+
+    def test_throwaway_computes_start_again_until_removed(self):
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        self.layout.state_file.write_text(json.dumps({
+            'computes': [{'host': 'compute1'}],
+            'throwaway_computes': ['fault-throwaway-a1']}))
+        up = cli.Up(self.layout, None, None)
+        self.assertEqual(
+            nova_service.default_computes(1, False) +
+            [nova_service.throwaway_compute('fault-throwaway-a1')],
+            up.ctx.computes)
+        self.assertEqual(['fault-throwaway-a1'], up.throwaway)
+        self.assertEqual(['compute1', 'fault-throwaway-a1'],
+                         [c.host for c in cli.every_compute(self.layout)])
+        self.assertEqual(['compute1'],
+                         [c.host for c in cli.computes_of(self.layout)])
 
     def test_flags_win_over_the_last_up(self):
         previous = [{'host': 'compute1'}, {'host': 'compute2'}]
@@ -385,6 +409,37 @@ class ConfigRenderingTest(testtools.TestCase):
         self.assertEqual('fake.RestartableBuildAbortDriver',
                          conf['DEFAULT']['compute_driver'])
 
+    def test_new_computes_start_disabled(self):
+        # nova-conductor creates the service record: nova.conf, which it
+        # reads too.
+        self.assertEqual('false', self.conf('etc/nova/nova.conf')[
+            'DEFAULT']['enable_new_services'])
+
+    def test_a_throwaway_compute_has_its_zones_trait(self):
+        compute = nova_service.throwaway_compute('fault-throwaway-1a2b')
+        files = {str(p): t for p, t in nova_service.compute_config_files(
+            services.Context(self.layout, [compute])).items()}
+        conf = parse(files[str(self.root /
+                               'etc/nova/fault-throwaway-1a2b.conf')])
+        self.assertIn('- CUSTOM_TRACKER_THROWAWAY', files[
+            conf['compute']['provider_config_location'] +
+            '/fault-injection.yaml'])
+        self.assertEqual(('fake.TrackerFaultDriver', 'throwaway'),
+                         (compute.driver, compute.zone))
+
+    def test_removing_a_compute_leaves_no_file_of_it(self):
+        compute = nova_service.throwaway_compute('fault-throwaway-1a2b')
+        ctx = services.Context(self.layout, [compute])
+        cli.write_files(nova_service.compute_config_files(ctx))
+        nova_service.prepare_computes(ctx)
+        nova_service.set_compute_option(self.layout, compute.host,
+                                        'reserved_host_cpus', 1)
+        nova_service.remove_compute_files(self.layout, compute.host)
+        self.assertEqual([], sorted(
+            str(p) for p in self.root.rglob('*') if compute.host in str(p)))
+        # Twice is fine: a half-added compute is removed the same way.
+        nova_service.remove_compute_files(self.layout, compute.host)
+
     def test_computes_run_the_fault_driver_launcher(self):
         for compute in self.computes:
             spec = nova_service.compute_spec(self.layout, compute)
@@ -465,6 +520,36 @@ class ClientFilesTest(testtools.TestCase):
         self.assertEqual(
             self.localcloud + ['compute', 'stop', 'compute2'],
             tracker_config.render_command(argv, host='compute2'))
+
+    def test_tempest_conf_adds_and_removes_computes(self):
+        conf = self.tempest['tracker']
+        self.assertEqual('tracker.throwaway', conf['throwaway_flavor_ref'])
+        argv = tracker_config.CommandTemplate(('host', 'options'))(
+            conf['compute_add_command'])
+        self.assertEqual(
+            self.localcloud + ['compute', 'add', 'fault-throwaway-1',
+                               '--options', 'reserved_host_cpus=1'],
+            tracker_config.render_command(argv, host='fault-throwaway-1',
+                                          options='reserved_host_cpus=1'))
+        argv = tracker_config.CommandTemplate()(
+            conf['compute_remove_command'])
+        self.assertEqual(
+            self.localcloud + ['compute', 'remove', 'fault-throwaway-1'],
+            tracker_config.render_command(argv, host='fault-throwaway-1'))
+        throwaway = parse(clients.tempest_conf(
+            self.layout, SECRETS, 'image-uuid',
+            nova_service.default_computes(3) +
+            [nova_service.throwaway_compute('fault-throwaway-1')]))
+        self.assertEqual('3', throwaway['compute']['min_compute_nodes'])
+
+    def test_only_the_throwaway_flavor_reaches_the_throwaway_zone(self):
+        flavors = {f[0]: f[4] for f in clients.FLAVORS}
+        self.assertEqual({'trait:CUSTOM_TRACKER_THROWAWAY': 'required'},
+                         flavors[clients.THROWAWAY_FLAVOR])
+        self.assertEqual(
+            [clients.THROWAWAY_FLAVOR],
+            [name for name, specs in flavors.items()
+             if 'trait:CUSTOM_TRACKER_THROWAWAY' in specs])
 
     def test_tempest_conf_names_the_strict_computes_and_flavors(self):
         conf = self.tempest
@@ -651,6 +736,38 @@ class CommandLineTest(testtools.TestCase):
         code, _, err = self.run_cli('compute', 'stop', 'compute9')
         self.assertEqual(2, code)
         self.assertIn("unknown compute host 'compute9'", err)
+
+    def test_compute_add_and_remove_name_what_is_wrong(self):
+        root = clitools.temp_dir(self)
+        layout = layout_mod.Layout.from_env(root)
+        layout.root.mkdir(parents=True, exist_ok=True)
+        for argv, fragment in (
+                (('add', 'compute9'), "fault-throwaway-[a-z0-9-]{1,40}, not "
+                                      "'compute9'"),
+                (('add', 'fault-throwaway-1'), 'no local cloud in'),
+                (('add', 'fault-throwaway-1', '--options', 'debug=true'),
+                 'debug cannot be set'),
+                (('add', 'fault-throwaway-1', '--options',
+                  'initial_cpu_allocation_ratio'),
+                 "options are OPTION=VALUE, separated by commas; not "
+                 "'initial_cpu_allocation_ratio'"),
+                (('add', 'fault-throwaway-1', '--options',
+                  'initial_ram_allocation_ratio=1.5,reserved_host_cpus=x'),
+                 "reserved_host_cpus takes a whole number, not 'x'"),
+                (('remove', 'compute1'), 'only the computes "compute add" '
+                                         'started can be removed; compute1 '
+                                         'is not one of them (none)')):
+            code, _, err = clitools.run_main(cli.main, [
+                '--state-dir', str(root), 'compute'] + list(argv))
+            self.assertEqual(2, code, err)
+            self.assertIn(fragment, err)
+        layout.state_file.write_text(json.dumps({
+            'computes': [{'host': 'compute1'}],
+            'throwaway_computes': ['fault-throwaway-1']}))
+        code, _, err = clitools.run_main(cli.main, [
+            '--state-dir', str(root), 'compute', 'add', 'fault-throwaway-1'])
+        self.assertEqual(2, code)
+        self.assertIn('the compute fault-throwaway-1 exists already', err)
 
     def test_bad_compute_count_names_the_flag(self):
         code, _, err = self.run_cli('up', '--computes', 'zero')

@@ -388,8 +388,8 @@ class ComputeFaultCommandLineTest(ControlCommandLineTest):
     def test_unknown_compute_action_lists_the_actions(self):
         code, _, err = self.run_cli('compute', 'pause', 'compute1')
         self.assertEqual(2, code)
-        self.assertIn("'stop', 'start', 'kill', 'freeze', 'thaw', 'set', "
-                      "'reset', 'fault'",
+        self.assertIn("'stop', 'start', 'kill', 'freeze', 'thaw', 'add', "
+                      "'remove', 'set', 'reset', 'fault'",
                       err)
 
 
