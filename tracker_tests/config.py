@@ -161,6 +161,29 @@ TrackerGroup = [
             type=CommandTemplate(('host',)),
             help='Command that drops what compute_config_command set on '
                  '{host} and restarts it; run at cleanup.'),
+    cfg.Opt('compute_add_command',
+            type=CommandTemplate(('host', 'options')),
+            help='Command that starts a new nova-compute service on the '
+                 'new host {host} (a name like fault-throwaway-1a2b3c4d), '
+                 'which only throwaway_flavor_ref reaches, with the '
+                 '[DEFAULT] options {options} from its first start '
+                 '(OPTION=VALUE separated by commas, or empty; options of '
+                 'compute_config_command and initial_cpu/ram/disk_'
+                 'allocation_ratio), and returns once it is enabled and '
+                 'usable. For the tests that delete a compute service, '
+                 'which is for good, or need a compute\'s first start. '
+                 'Example: "tools/localcloud compute add {host} --options '
+                 '{options}". Tests that need it are skipped when it or '
+                 'compute_remove_command is not set.'),
+    cfg.Opt('compute_remove_command',
+            type=CommandTemplate(('host',)),
+            help='Command that stops the compute {host} that '
+                 'compute_add_command started, deletes its service if the '
+                 'test did not, and removes what is left of it; run at '
+                 'cleanup.'),
+    cfg.StrOpt('throwaway_flavor_ref',
+               help='Flavor that only the computes of compute_add_command '
+                    'take.'),
     cfg.Opt('placement_fault_command',
             type=CommandTemplate(('method', 'path', 'status', 'count')),
             help='Command that makes Placement answer the next {count} '

@@ -28,6 +28,7 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from testtools import content
 
+from tracker_tests.audit import reader as reader_mod
 from tracker_tests.audit import resources
 from tracker_tests.audit import settle
 from tracker_tests.audit import snapshot
@@ -233,6 +234,17 @@ class AllocationChecksMixin:
                             consumer)
 
     # -- providers ----------------------------------------------------------
+
+    def assert_provider_deleted(self, provider):
+        """Placement no longer knows the resource provider ``provider``."""
+        try:
+            snapshot.read_inventories(self.reader, provider)
+        except reader_mod.ResourceNotFound:
+            return
+        self.fail('the resource provider %s still exists, with allocations '
+                  'of: %s' % (self._host_label(provider), ', '.join(sorted(
+                      snapshot.read_provider_allocations(
+                          self.reader, provider))) or 'none'))
 
     def assert_usage_delta(self, host, expected_change):
         """Placement usage of ``host`` moved by ``expected_change``.

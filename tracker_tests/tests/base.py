@@ -102,6 +102,7 @@ class TrackerTestBase(server_actions.ServerActionsMixin,
         cls.admin_servers_client = cls.os_admin.servers_client
         cls.admin_flavors_client = cls.os_admin.flavors_client
         cls.admin_services_client = cls.os_admin.services_client
+        cls.admin_aggregates_client = cls.os_admin.aggregates_client
         cls.server_migrations_client = (
             cls.os_admin.tracker_compute.ServerMigrationsClient())
         cls.compute_services_client = (
@@ -268,6 +269,37 @@ class StrictHostsTestBase(TrackerTestBase):
         return self.create_server(flavor=flavor or self.strict_flavor,
                                   host=host or self.source,
                                   wait_until=wait_until)
+
+
+class ThrowawayComputesTestBase(TrackerTestBase):
+    """Tests on computes they add for themselves and remove at cleanup
+    ([tracker] compute_add_command): for what a compute does not come
+    back from, its service deleted.
+
+    Only [tracker] throwaway_flavor_ref reaches those computes; each test
+    boots onto its own by name.
+    """
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        for option in ('compute_add_command', 'compute_remove_command',
+                       'throwaway_flavor_ref'):
+            if not getattr(CONF.tracker, option):
+                raise cls.skipException('[tracker] %s is not set' % option)
+        if not CONF.tracker_feature_enabled.service_control:
+            raise cls.skipException(
+                '[tracker-feature-enabled] service_control is False')
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.throwaway_flavor = cls.load_flavor(
+            CONF.tracker.throwaway_flavor_ref,
+            '[tracker] throwaway_flavor_ref')
+
+    def boot(self, host):
+        return self.boot_and_check_allocations(self.throwaway_flavor, host)
 
 
 class SameHostResizeTestBase(StrictHostsTestBase):

@@ -29,6 +29,7 @@ cleanup naming it, and the other cleanups still run.
 
 import re
 import subprocess
+import uuid
 
 from oslo_concurrency import lockutils
 from tempest import config
@@ -48,6 +49,9 @@ CONF = config.CONF
 SHARED_SERVICES = ('placement', 'nova-api', 'nova-conductor',
                    'nova-scheduler', 'keystone', 'message-bus', 'database')
 #: What undoes each way of taking a service away.
+#: The host names of the computes tests add: "fault-" keeps tempest's own
+#: tests away ([compute] target_hosts_to_avoid).
+THROWAWAY_HOST_PREFIX = 'fault-throwaway-'
 RESTORE_ACTION = {'stop': 'start', 'kill': 'start', 'freeze': 'thaw'}
 
 #: The cloud lock this process holds, shared, for a test class's set-up or
@@ -456,7 +460,7 @@ class ServiceControlMixin:
         self.addCleanup(self._run_service_command,
                         'placement_fault_clear_command')
 
-    def stop_compute(self, host, forced_down=False):
+    def stop_compute(self, host, forced_down=False, start_at_cleanup=True):
         """Stop the compute service of ``host``; returns once Nova counts
         it down: with ``forced_down``, at once (its forced_down flag set
         once the process is gone, as Nova's own tests do before an
@@ -465,18 +469,72 @@ class ServiceControlMixin:
 
         At cleanup it is started again and its forced_down flag unset, in
         that order: the restarted compute cleans up what was evacuated
-        from it while it still counts as down.
+        from it while it still counts as down. Not a compute whose service
+        the test deletes (``start_at_cleanup=False``): it would start as a
+        new one.
         """
         if not CONF.tracker_feature_enabled.service_control:
             raise self.skipException(
                 '[tracker-feature-enabled] service_control is False')
         self._require_lock(host, 'stops it')
         self._run_service_command('compute_stop_command', host=host)
-        self.addCleanup(self.restore_compute, host)
+        if start_at_cleanup:
+            self.addCleanup(self.restore_compute, host)
         if forced_down:
             self.force_down(host)
         return waiters.wait_for_service_state(
             self.reader, self._service_poller(), host, 'down')
+
+    # -- computes of the test's own ------------------------------------------
+
+    def add_compute(self, **options):
+        """Start a compute of this test's own ([tracker]
+        compute_add_command) with these [DEFAULT] ``options`` from its
+        first start; locked, removed at cleanup. Returns its host.
+        """
+        host = THROWAWAY_HOST_PREFIX + uuid.uuid4().hex[:8]
+        self.lock_hosts(host)
+        # Registered first: a compute half added is removed too.
+        self.addCleanup(self._run_service_command, 'compute_remove_command',
+                        host=host)
+        self._run_service_command(
+            'compute_add_command', host=host,
+            options=','.join('%s=%s' % kv for kv in sorted(options.items())))
+        return host
+
+    def delete_compute_service(self, host):
+        """Delete the compute service of ``host`` (for good: a compute of
+        the test's own).
+        """
+        self._require_lock(host, 'deletes its service')
+        self.compute_services_client.delete_service(
+            self.compute_service(host).id)
+
+    def assert_service_delete_refused(self, host, reason):
+        """Deleting the compute service of ``host`` is refused (409) with
+        ``reason`` in the message; the service stays.
+        """
+        service = self.compute_service(host)
+        error = self.assertRaises(
+            lib_exc.Conflict, self.compute_services_client.delete_service,
+            service.id)
+        self.assertIn(reason, str(error))
+        self.assertEqual(service.id, self.compute_service(host).id)
+
+    def assert_compute_deleted(self, host, provider):
+        """Nothing of ``host`` is left: its service, its hypervisor, its
+        resource provider ``provider`` (with every allocation on it), its
+        aggregate membership.
+        """
+        self.assertEqual([], snapshot.read_compute_services(self.reader,
+                                                            host=host))
+        self.assertNotIn(host, {h.host for h in
+                                snapshot.read_hypervisors(self.reader)})
+        self.assert_provider_deleted(provider)
+        aggregates = self.admin_aggregates_client.list_aggregates()[
+            'aggregates']
+        self.assertEqual([], [a['name'] for a in aggregates
+                              if host in a['hosts']])
 
     def kill_compute(self, host):
         """Kill (SIGKILL) the compute of ``host``; restarted at cleanup."""

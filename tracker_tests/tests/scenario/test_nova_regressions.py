@@ -328,12 +328,8 @@ class _SourceServiceDeleteChecks:
         """Deleting the source's service is refused, naming the
         migration; the service and the migration's allocation stay.
         """
-        service = self.compute_service(self.source)
-        error = self.assertRaises(
-            lib_exc.Conflict, self.compute_services_client.delete_service,
-            service.id)
-        self.assertIn('in-progress migrations', str(error))
-        self.assertEqual(service.id, self.compute_service(self.source).id)
+        self.assert_service_delete_refused(self.source,
+                                           'in-progress migrations')
         self.assert_migration_allocations(migration.uuid,
                                           {self.source: flavor})
 

@@ -36,7 +36,7 @@ RATIO_OPTIONS = {'VCPU': 'cpu_allocation_ratio',
                  'DISK_GB': 'disk_allocation_ratio'}
 
 
-class ReservedResourcesTest(base.StrictHostsTestBase):
+class _InventoryReads:
 
     def reserved(self, host):
         """{resource class: reserved} of the host's inventory."""
@@ -44,16 +44,19 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
                 snapshot.read_inventories(
                     self.reader, self.provider_of(host)).items()}
 
-    def hypervisor(self, host):
-        return next(h for h in snapshot.read_hypervisors(self.reader)
-                    if h.host == host)
-
     def allocation_ratios(self, host):
         """{resource class: allocation ratio} of the host's inventory."""
         return {rc: inventory.allocation_ratio for rc, inventory in
                 snapshot.read_inventories(
                     self.reader, self.provider_of(host)).items()
                 if rc in RATIO_OPTIONS}
+
+
+class ReservedResourcesTest(_InventoryReads, base.StrictHostsTestBase):
+
+    def hypervisor(self, host):
+        return next(h for h in snapshot.read_hypervisors(self.reader)
+                    if h.host == host)
 
     def change_inventory_by_hand(self, host, rc, **fields):
         """Set ``fields`` of the host's ``rc`` inventory through the
@@ -178,4 +181,37 @@ class ReservedResourcesTest(base.StrictHostsTestBase):
         self.assertEqual(reserved, self.reserved(host))
         self.assert_allocations(server.id, {host: self.strict_flavor})
         self.assert_hypervisor_matches_placement(host)
+        self.assert_findings(set())
+
+
+class InitialAllocationRatiosTest(_InventoryReads,
+                                  base.ThrowawayComputesTestBase):
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('2d7f9b31-4c6e-4a85-b0d2-8e1f3a5c7b94')
+    def test_a_new_compute_takes_the_initial_allocation_ratios(self):
+        """Bugs 1799727 and 1661243, replaying
+        ``compute/test_resource_tracker.py``
+        ``TestUpdateComputeNodeReservedAndAllocationRatio.``
+        ``test_allocation_ratio_create_with_initial_allocation_ratio``.
+
+        A compute whose first start sets [DEFAULT]
+        initial_*_allocation_ratio and no *_allocation_ratio gives its new
+        provider's inventory those ratios. Beyond upstream: they are the
+        ratios of a new compute only, a restart with other initial ratios
+        keeps them, and a server on it leaves the audit silent.
+        """
+        if not CONF.tracker.compute_config_command:
+            raise self.skipException(
+                '[tracker] compute_config_command is not set')
+        # Upstream's values, none of them nova's default (4.0, 1.0, 1.0).
+        initial = {'VCPU': 16.1, 'MEMORY_MB': 1.6, 'DISK_GB': 1.1}
+        host = self.add_compute(**{
+            'initial_%s' % RATIO_OPTIONS[rc]: ratio
+            for rc, ratio in initial.items()})
+        self.assertEqual(initial, self.allocation_ratios(host))
+        self.set_compute_option(host, 'initial_cpu_allocation_ratio', 2.0)
+        self.assertEqual(initial, self.allocation_ratios(host))
+        server = self.boot(host)
+        self.assert_allocations(server.id, {host: self.throwaway_flavor})
         self.assert_findings(set())

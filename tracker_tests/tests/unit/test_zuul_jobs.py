@@ -230,14 +230,17 @@ class TestFakeJobRunsTheFailureFamily(
         # and resize_flavor_ref default to [compute]'s.
         # compute_config_command and its reset rewrite a compute's own
         # configuration and restart it: devstack has no per-compute file
-        # of ours for that, and the one test needing them skips.
+        # of ours for that, and the one test needing them skips. Nor does
+        # it add computes for the service deletion tests, which skip.
         needed = sorted(
             o.name for o in config.TrackerGroup
             if o.name.endswith(('_command', '_host', '_hosts',
                                 '_flavor_ref')) and
             o.name not in ('flavor_ref', 'resize_flavor_ref',
                            'compute_config_command',
-                           'compute_config_reset_command'))
+                           'compute_config_reset_command',
+                           'compute_add_command', 'compute_remove_command',
+                           'throwaway_flavor_ref'))
         self.assertIn('compute_kill_command', needed)
         self.assertIn('placement_fault_command', needed)
         options = self.plugin_run.options
