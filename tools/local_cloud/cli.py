@@ -13,7 +13,9 @@
 
 import argparse
 import concurrent.futures
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import pathlib
@@ -89,11 +91,31 @@ def every_compute(layout):
                                   for host in throwaway_hosts(layout)]
 
 
+def write_state(layout, state):
+    """Replace the state file at once: a control command of a test
+    running meanwhile reads the old state or the new, never half of it.
+    """
+    partial = layout.state_file.with_suffix('.partial')
+    partial.write_text(json.dumps(state, indent=2))
+    os.replace(partial, layout.state_file)
+
+
 def _record_throwaway(layout, host, present):
     state = load_state(layout)
     hosts = [h for h in state.get('throwaway_computes', []) if h != host]
     state['throwaway_computes'] = hosts + ([host] if present else [])
-    layout.state_file.write_text(json.dumps(state, indent=2))
+    write_state(layout, state)
+
+
+@contextlib.contextmanager
+def _computes_changing(layout):
+    """One ``compute add`` or ``remove`` at a time: they read and write
+    the state file, and nova-manage's host discovery must not run twice
+    at once.
+    """
+    with open(layout.root / 'computes.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def write_files(files, mode=0o644):
@@ -134,7 +156,8 @@ class Up:
         self.start_services(services.stages())
         provision = _provision()
         provision.zones(ctx.layout, ctx.secrets, ctx.computes)
-        provision.enable_new_computes(ctx.layout, ctx.secrets)
+        provision.enable_new_computes(ctx.layout, ctx.secrets,
+                                      [c.host for c in ctx.computes])
         image_id = provision.image(ctx.layout, ctx.secrets)
         provision.flavors(ctx.layout, ctx.secrets)
         write_files({
@@ -144,12 +167,12 @@ class Up:
                 ctx.layout, ctx.secrets, image_id, ctx.computes),
         }, mode=0o600)
         (ctx.layout.tempest_dir / 'lock').mkdir(parents=True, exist_ok=True)
-        ctx.layout.state_file.write_text(json.dumps({
+        write_state(ctx.layout, {
             'computes': [vars(c) for c in ctx.computes
                          if c.host not in self.throwaway],
             'throwaway_computes': self.throwaway,
             'image_id': image_id,
-        }, indent=2))
+        })
         hosts = [c.host for c in ctx.computes]
         print('local cloud up in %.0f s: %d computes (%s)' % (
             time.monotonic() - t0, len(hosts), ', '.join(hosts)))
@@ -348,10 +371,25 @@ def _add_compute(layout, host, options=''):
     if not _in_cloud_venv(layout):
         _run_in_cloud_venv(layout, ['compute', 'add', host,
                                     '--options', options])
-    # Recorded first: "compute remove" takes away a half-added one.
-    _record_throwaway(layout, host, True)
-    for option, value in pairs:
-        nova_service.set_compute_option(layout, host, option, value)
+    with _computes_changing(layout):
+        # Again under the lock: another add of the name may have won.
+        if host in throwaway_hosts(layout):
+            return _usage_error('the compute %s exists already' % host)
+        # Recorded first: "compute remove" takes away a half-added one.
+        _record_throwaway(layout, host, True)
+        try:
+            _start_new_compute(layout, compute, pairs)
+        except supervisor.LocalCloudError as exc:
+            raise supervisor.LocalCloudError(
+                '%s\nthe compute %s is half added: tools/localcloud compute '
+                'remove %s' % (exc, host, host))
+    print('added the compute %s in zone %s' % (host, compute.zone))
+    return 0
+
+
+def _start_new_compute(layout, compute, options):
+    for option, value in options:
+        nova_service.set_compute_option(layout, compute.host, option, value)
     sup = supervisor.Supervisor(layout)
     ctx = services.Context(layout, [compute], secrets=load_secrets(layout),
                            run=_logged_runner(sup), sup=sup)
@@ -362,36 +400,48 @@ def _add_compute(layout, host, options=''):
     sup.wait_ready(spec)
     nova_service.wait_until_computes_usable(ctx)
     provision = _provision()
+    # Enabled before it sits in its zone, it could take any test's server.
+    reason = provision.disabled_reason(layout, ctx.secrets, compute.host)
+    if reason != nova_service.NEW_SERVICE_DISABLED_REASON:
+        raise supervisor.LocalCloudError(
+            'nova made the new compute %s %s: nova-conductor runs without '
+            '[DEFAULT] enable_new_services = False; restart it '
+            '(tools/localcloud service stop nova-conductor, then start)'
+            % (compute.host, 'disabled (%s)' % reason if reason
+               else 'enabled'))
     provision.zones(layout, ctx.secrets, [compute])
-    provision.enable_new_computes(layout, ctx.secrets)
-    print('added the compute %s in zone %s' % (host, compute.zone))
-    return 0
+    provision.enable_new_computes(layout, ctx.secrets, [compute.host])
 
 
 def _remove_compute(layout, host):
     """``compute remove HOST``: stop a throwaway compute, delete its
     service (and so its provider), forget it.
     """
-    if host not in throwaway_hosts(layout):
+    if not nova_service.THROWAWAY_HOST.fullmatch(host):
         return _usage_error(
             'only the computes "compute add" started can be removed; %s is '
             'not one of them (%s)' % (
                 host, ', '.join(throwaway_hosts(layout)) or 'none'))
+    if host not in throwaway_hosts(layout):
+        # A cleanup after an add that failed before it recorded anything.
+        print('no compute %s to remove' % host)
+        return 0
     if not _in_cloud_venv(layout):
         _run_in_cloud_venv(layout, ['compute', 'remove', host])
     compute = nova_service.throwaway_compute(host)
-    sup = supervisor.Supervisor(layout)
-    control.act(sup, _compute_target(layout, compute), 'stop')
-    provision = _provision()
-    try:
-        provision.delete_compute(layout, load_secrets(layout), host)
-    except provision.ComputeRemovalRefused as exc:
-        raise supervisor.LocalCloudError(
-            '%s; %s is stopped, run "compute remove %s" again once that is '
-            'gone' % (exc, host, host))
-    nova_service.remove_compute_files(layout, host)
-    sup.forget(nova_service.compute_spec(layout, compute).name)
-    _record_throwaway(layout, host, False)
+    with _computes_changing(layout):
+        sup = supervisor.Supervisor(layout)
+        control.act(sup, _compute_target(layout, compute), 'stop')
+        provision = _provision()
+        try:
+            provision.delete_compute(layout, load_secrets(layout), host)
+        except provision.ComputeRemovalRefused as exc:
+            raise supervisor.LocalCloudError(
+                '%s; %s is stopped, run "compute remove %s" again once '
+                'that is gone' % (exc, host, host))
+        nova_service.remove_compute_files(layout, host)
+        sup.forget(nova_service.compute_spec(layout, compute).name)
+        _record_throwaway(layout, host, False)
     print('removed the compute %s: its service, provider and files' % host)
     return 0
 

@@ -528,6 +528,14 @@ def wait_until_computes_usable(ctx, timeout=240):
                 ctx.sup.log_path('nova-compute-%s' % host))
         time.sleep(2)
     # Every compute node exists now: one discover maps them all, and
-    # the scheduler only picks hosts mapped to the cell.
-    ctx.run('nova-discover-hosts', manage(ctx.layout) + [
-        'cell_v2', 'discover_hosts'])
+    # the scheduler only picks hosts mapped to the cell. The scheduler's
+    # own discovery ([scheduler] discover_hosts_in_cells_interval) may map
+    # one at the same moment, which fails ours (HostMappingExists); the
+    # next finds it mapped.
+    try:
+        ctx.run('nova-discover-hosts', manage(ctx.layout) + [
+            'cell_v2', 'discover_hosts'])
+    except supervisor.ServiceFailed:
+        time.sleep(2)
+        ctx.run('nova-discover-hosts', manage(ctx.layout) + [
+            'cell_v2', 'discover_hosts'])

@@ -23,6 +23,7 @@ import openstack
 from local_cloud import clients
 from local_cloud import layout as layout_mod
 from local_cloud import nova_service
+from local_cloud import supervisor
 
 
 def admin_connection(layout, secrets):
@@ -127,53 +128,82 @@ SERVICES_MICROVERSION = '2.53'
 DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED'
 
 
-class ComputeRemovalRefused(Exception):
+class ComputeCallFailed(supervisor.LocalCloudError):
+    """An API call about a compute failed; the message says which."""
+
+
+class ComputeRemovalRefused(ComputeCallFailed):
     """Nova or Placement keeps a compute that is asked to go, and why."""
+
+
+def _call(proxy, method, path, what, **kwargs):
+    """A raw API call that must succeed; its response."""
+    response = proxy.request(path, method, raise_exc=False, **kwargs)
+    if not response.ok:
+        raise ComputeCallFailed('%s: %s %s answered %d: %s' % (
+            what, method, path, response.status_code,
+            response.text.strip()[:300]))
+    return response
 
 
 def _compute_services(conn, host=None):
     query = '/os-services?binary=nova-compute'
     if host:
         query += '&host=%s' % host
-    return conn.compute.get(
-        query, microversion=SERVICES_MICROVERSION).json()['services']
+    return _call(conn.compute, 'GET', query, 'reading compute services',
+                 microversion=SERVICES_MICROVERSION).json()['services']
 
 
 def _provider(conn, host):
     """The resource provider named after ``host``, or None."""
-    found = conn.placement.get(
-        '/resource_providers?name=%s' % host).json()['resource_providers']
+    found = _call(conn.placement, 'GET', '/resource_providers?name=%s' % host,
+                  'reading the resource provider of %s' % host).json()[
+                      'resource_providers']
     return found[0] if found else None
 
 
-def enable_new_computes(layout, secrets, timeout=120):
-    """Enable the computes nova made disabled because they were new, once
-    they sit in their zone; returns when their providers lost the
+def enable_new_computes(layout, secrets, hosts, timeout=120):
+    """Enable each of ``hosts`` that nova made disabled because it was
+    new, once it sits in its zone; returns when their providers lost the
     disabled trait, which nova-compute drops on its own a moment later.
+
+    Only these hosts: another compute being added at the same moment may
+    not sit in its zone yet.
     """
     conn = admin_connection(layout, secrets)
-    hosts = []
+    waiting = []
     for service in _compute_services(conn):
-        if service['disabled_reason'] == \
+        if service['host'] in hosts and service['disabled_reason'] == \
                 nova_service.NEW_SERVICE_DISABLED_REASON:
-            conn.compute.put('/os-services/%s' % service['id'],
-                             json={'status': 'enabled'},
-                             microversion=SERVICES_MICROVERSION)
-            hosts.append(service['host'])
+            _call(conn.compute, 'PUT', '/os-services/%s' % service['id'],
+                  'enabling the compute service of %s' % service['host'],
+                  json={'status': 'enabled'},
+                  microversion=SERVICES_MICROVERSION)
+            waiting.append(service['host'])
     deadline = time.monotonic() + timeout
-    while hosts:
-        provider = _provider(conn, hosts[0])
-        traits = conn.placement.get(
-            '/resource_providers/%s/traits' % provider['uuid'],
-            microversion='1.6').json()['traits']
-        if DISABLED_TRAIT not in traits:
-            hosts.pop(0)
+    while waiting:
+        provider = _provider(conn, waiting[0])
+        if provider and DISABLED_TRAIT not in _call(
+                conn.placement, 'GET',
+                '/resource_providers/%s/traits' % provider['uuid'],
+                'reading the traits of %s' % waiting[0],
+                microversion='1.6').json()['traits']:
+            waiting.pop(0)
         elif time.monotonic() > deadline:
-            raise TimeoutError('the resource provider of %s still has %s '
-                               '%d s after its service was enabled'
-                               % (hosts[0], DISABLED_TRAIT, timeout))
+            raise ComputeCallFailed(
+                'the resource provider of %s still has %s %d s after its '
+                'service was enabled' % (waiting[0], DISABLED_TRAIT,
+                                         timeout))
         else:
             time.sleep(1)
+
+
+def disabled_reason(layout, secrets, host):
+    """The disabled reason of the compute service of ``host`` (None when
+    enabled).
+    """
+    services = _compute_services(admin_connection(layout, secrets), host)
+    return services[0]['disabled_reason'] if services else None
 
 
 def delete_compute(layout, secrets, host):
@@ -183,28 +213,34 @@ def delete_compute(layout, secrets, host):
     """
     conn = admin_connection(layout, secrets)
     for service in _compute_services(conn, host):
-        response = conn.compute.delete(
-            '/os-services/%s' % service['id'],
-            microversion=SERVICES_MICROVERSION, raise_exc=False)
+        response = conn.compute.request(
+            '/os-services/%s' % service['id'], 'DELETE', raise_exc=False,
+            microversion=SERVICES_MICROVERSION)
         if response.status_code == 409:
             raise ComputeRemovalRefused(
                 'nova refuses to delete the compute service of %s: %s'
                 % (host, response.text.strip()[:300]))
-        response.raise_for_status()
+        if not response.ok:
+            raise ComputeCallFailed(
+                'deleting the compute service of %s: nova answered %d: %s'
+                % (host, response.status_code, response.text.strip()[:300]))
     provider = _provider(conn, host)
     if provider is None:
         return
-    response = conn.placement.delete(
-        '/resource_providers/%s' % provider['uuid'], raise_exc=False)
+    path = '/resource_providers/%s' % provider['uuid']
+    response = conn.placement.request(path, 'DELETE', raise_exc=False)
     if response.status_code == 409:
-        consumers = conn.placement.get(
-            '/resource_providers/%s/allocations' % provider['uuid']
-        ).json()['allocations']
+        consumers = _call(conn.placement, 'GET', path + '/allocations',
+                          'reading the allocations on %s' % host).json()[
+                              'allocations']
         raise ComputeRemovalRefused(
             'Placement keeps the resource provider %s of %s: consumers %s '
             'hold allocations there' % (provider['uuid'], host,
                                         ', '.join(sorted(consumers))))
-    response.raise_for_status()
+    if not response.ok:
+        raise ComputeCallFailed(
+            'deleting the resource provider of %s: Placement answered %d: %s'
+            % (host, response.status_code, response.text.strip()[:300]))
 
 
 def image(layout, secrets):

@@ -769,6 +769,36 @@ class CommandLineTest(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn('the compute fault-throwaway-1 exists already', err)
 
+    def test_removing_a_compute_never_added_changes_nothing(self):
+        # The cleanup of a test whose add failed before recording it.
+        root = clitools.temp_dir(self)
+        layout = layout_mod.Layout.from_env(root)
+        layout.root.mkdir(parents=True, exist_ok=True)
+        state = {'computes': [{'host': 'compute1'}],
+                 'throwaway_computes': ['fault-throwaway-2']}
+        layout.state_file.write_text(json.dumps(state))
+        code, out, _ = clitools.run_main(cli.main, [
+            '--state-dir', str(root), 'compute', 'remove',
+            'fault-throwaway-1'])
+        self.assertEqual(0, code)
+        self.assertIn('no compute fault-throwaway-1 to remove', out)
+        self.assertEqual(state, json.loads(layout.state_file.read_text()))
+
+    def test_recording_a_throwaway_compute_keeps_the_rest(self):
+        root = clitools.temp_dir(self)
+        layout = layout_mod.Layout.from_env(root)
+        layout.root.mkdir(parents=True, exist_ok=True)
+        layout.state_file.write_text(json.dumps({
+            'computes': [{'host': 'compute1'}], 'image_id': 'i'}))
+        cli._record_throwaway(layout, 'fault-throwaway-1', True)
+        cli._record_throwaway(layout, 'fault-throwaway-2', True)
+        cli._record_throwaway(layout, 'fault-throwaway-1', False)
+        self.assertEqual({'computes': [{'host': 'compute1'}],
+                          'image_id': 'i',
+                          'throwaway_computes': ['fault-throwaway-2']},
+                         json.loads(layout.state_file.read_text()))
+        self.assertEqual([], [p.name for p in root.glob('*.partial')])
+
     def test_bad_compute_count_names_the_flag(self):
         code, _, err = self.run_cli('up', '--computes', 'zero')
         self.assertEqual(2, code)
