@@ -215,9 +215,10 @@ class FaultHostsTestBase(TrackerTestBase):
         self.lock_hosts(*(getattr(CONF.tracker, option)
                           for option in self.required_hosts))
 
-    def boot(self, host=None, wait_until='ACTIVE'):
+    def boot(self, host=None, wait_until='ACTIVE', forced_host=None):
         return self.create_server(flavor=self.fault_flavor, host=host,
-                                  wait_until=wait_until)
+                                  wait_until=wait_until,
+                                  forced_host=forced_host)
 
 
 class StrictHostsTestBase(TrackerTestBase):
@@ -274,7 +275,8 @@ class StrictHostsTestBase(TrackerTestBase):
 class ThrowawayComputesTestBase(TrackerTestBase):
     """Tests on computes they add for themselves and remove at cleanup
     ([tracker] compute_add_command): for what a compute does not come
-    back from, its service deleted.
+    back from (its service deleted) and what happens at a compute's first
+    start only (initial allocation ratios).
 
     Only [tracker] throwaway_flavor_ref reaches those computes; each test
     boots onto its own by name.

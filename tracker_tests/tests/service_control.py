@@ -49,10 +49,10 @@ CONF = config.CONF
 SHARED_SERVICES = ('placement', 'nova-api', 'nova-conductor',
                    'nova-scheduler', 'keystone', 'message-bus', 'database')
 #: What undoes each way of taking a service away.
+RESTORE_ACTION = {'stop': 'start', 'kill': 'start', 'freeze': 'thaw'}
 #: The host names of the computes tests add: "fault-" keeps tempest's own
 #: tests away ([compute] target_hosts_to_avoid).
 THROWAWAY_HOST_PREFIX = 'fault-throwaway-'
-RESTORE_ACTION = {'stop': 'start', 'kill': 'start', 'freeze': 'thaw'}
 
 #: The cloud lock this process holds, shared, for a test class's set-up or
 #: tear-down (one class at a time: a worker runs its classes in turn).
@@ -494,6 +494,9 @@ class ServiceControlMixin:
         """
         host = THROWAWAY_HOST_PREFIX + uuid.uuid4().hex[:8]
         self.lock_hosts(host)
+        if getattr(self, '_added_computes', None) is None:
+            self._added_computes = set()
+        self._added_computes.add(host)
         # Registered first: a compute half added is removed too.
         self.addCleanup(self._run_service_command, 'compute_remove_command',
                         host=host)
@@ -503,12 +506,20 @@ class ServiceControlMixin:
         return host
 
     def delete_compute_service(self, host):
-        """Delete the compute service of ``host`` (for good: a compute of
-        the test's own).
+        """Delete the compute service of ``host``, one that add_compute
+        started for this test: there is no undoing it.
         """
-        self._require_lock(host, 'deletes its service')
+        if host not in (getattr(self, '_added_computes', None) or ()):
+            raise AssertionError('a test deletes only the services of the '
+                                 'computes it added (add_compute), not %s'
+                                 % host)
         self.compute_services_client.delete_service(
             self.compute_service(host).id)
+
+    def aggregates_of(self, host):
+        """Names of the host aggregates ``host`` is in."""
+        return sorted(a['name'] for a in self.admin_aggregates_client.
+                      list_aggregates()['aggregates'] if host in a['hosts'])
 
     def assert_service_delete_refused(self, host, reason):
         """Deleting the compute service of ``host`` is refused (409) with
@@ -531,10 +542,7 @@ class ServiceControlMixin:
         self.assertNotIn(host, {h.host for h in
                                 snapshot.read_hypervisors(self.reader)})
         self.assert_provider_deleted(provider)
-        aggregates = self.admin_aggregates_client.list_aggregates()[
-            'aggregates']
-        self.assertEqual([], [a['name'] for a in aggregates
-                              if host in a['hosts']])
+        self.assertEqual([], self.aggregates_of(host))
 
     def kill_compute(self, host):
         """Kill (SIGKILL) the compute of ``host``; restarted at cleanup."""
