@@ -39,19 +39,29 @@ class ServerActionsMixin:
     """Boot, move, shelve, rebuild and delete; each waits until done.
 
     Needs ``servers_client``, ``admin_servers_client``,
-    ``server_migrations_client``, ``reader`` and ``poller``.
+    ``server_migrations_client``, ``reader``, ``poller`` and
+    ``compute_service``.
     """
 
-    def create_server(self, flavor=None, host=None, wait_until='ACTIVE'):
+    def create_server(self, flavor=None, host=None, wait_until='ACTIVE',
+                      forced_host=None):
         """Boot a server (networks 'none'); it is deleted at cleanup.
 
-        ``host`` pins it (2.74, admin only); the primary user boots it
+        ``host`` pins it (2.74, admin only); ``forced_host`` forces it the
+        old way, through the availability zone "ZONE:HOST" (admin only),
+        which skips the scheduler's filters and stays in the server's
+        request spec as a forced host. The primary user boots it
         otherwise, as a cloud user would. ``wait_until`` None returns as
         soon as Nova accepted it.
         """
         flavor = flavor or self.flavor
-        client = self.admin_servers_client if host else self.servers_client
-        kwargs = {'host': host} if host else {}
+        kwargs = {}
+        if host:
+            kwargs['host'] = host
+        if forced_host:
+            kwargs['availability_zone'] = '%s:%s' % (
+                self.compute_service(forced_host).zone, forced_host)
+        client = self.admin_servers_client if kwargs else self.servers_client
         body = client.create_server(
             name=data_utils.rand_name(prefix=CONF.resource_name_prefix,
                                       name=self.__class__.__name__),

@@ -59,46 +59,43 @@ class RescheduleTest(base.FaultHostsTestBase):
         self.assert_hypervisor_matches_placement(failing, final)
 
 
-@testtools.skipUnless(CONF.tracker_feature_enabled.resize,
-                      '[tracker-feature-enabled] resize is False')
-class ResizeRescheduledToAnAlternateTest(base.FaultHostsTestBase):
+class _RescheduledToTheAlternate:
+    """A move whose claim fails on the host the scheduler selected, so
+    that the conductor retries on the first alternate of the scheduler's
+    host list.
+
+    The RAM weigher orders the fault zone: the reschedule host first, the
+    healthy host next; the reschedule host's driver says its node is
+    unavailable at every call (its claim raises
+    ComputeResourcesUnavailable, where upstream mocks a claim or
+    _prep_resize to raise). The server starts on the slow live migration
+    host.
+    """
+
     #: None of them may carry another test's server or fault while the
     #: weighers order them.
     required_hosts = EVERY_FAULT_HOST
 
-    @decorators.idempotent_id('b7d41e0a-3c95-4f26-8a1e-5d2c9f0b6e83')
-    def test_claim_fails_on_the_selected_host(self):
-        """Bugs 1712850 and 1741125 (test_servers.py ServerMovingTests.
-        test_resize_reschedule_uses_host_lists_1_fail): a resize's claim
-        fails on the host the scheduler selected, and the conductor
-        retries on the first alternate of the scheduler's host list.
+    def fail_every_claim_on_the_selected_host(self):
+        # Every call: the host's periodic update calls it too.
+        self.inject_fault(CONF.tracker.reschedule_host, 'node_is_available',
+                          'raise', count=100,
+                          exception='ComputeResourcesUnavailable')
 
-        Here the RAM weigher orders the fault zone: the reschedule host
-        first, the healthy host next; the reschedule host's driver says
-        its node is unavailable at every call (its claim raises
-        ComputeResourcesUnavailable, where upstream mocks _prep_resize to
-        raise). As upstream asserts: VERIFY_RESIZE on the alternate with
-        the new flavor there, nothing on the failed host, one migration.
+    def assert_rescheduled_to_the_alternate(self, server, migration, action,
+                                            new_flavor):
+        """As upstream asserts: VERIFY_RESIZE on the alternate with the
+        new flavor there, nothing on the failed host, one migration.
         Beyond upstream: the migration holds the old flavor on the source,
-        os-hypervisors agrees on all three hosts, and the confirm frees the
-        source.
+        os-hypervisors agrees on all three hosts, and the confirm frees
+        the source.
         """
         source = CONF.tracker.slow_live_migration_host
         selected = CONF.tracker.reschedule_host
         alternate = CONF.tracker.fault_healthy_host
-        server = self.boot(host=source)
-        new_flavor = self.create_flavor(
-            ram=self.fault_flavor['ram'] * 2,
-            vcpus=self.fault_flavor['vcpus'] + 1,
-            disk=self.fault_flavor['disk'] + 1,
-            extra_specs=self.fault_flavor['extra_specs'])
-        # Every call: the host's periodic update calls it too.
-        self.inject_fault(selected, 'node_is_available', 'raise',
-                          count=100, exception='ComputeResourcesUnavailable')
-        server, migration = self.resize_server(server.id, new_flavor)
         self.assertEqual(alternate, server.host)
         self.assertEqual({selected, alternate}, self.event_hosts(
-            server.id, 'resize', 'compute_prep_resize'))
+            server.id, action, 'compute_prep_resize'))
         self.assertEqual(1, len(snapshot.read_migrations(
             self.reader, {'instance_uuid': server.id})))
         self.assert_allocations(server.id, {alternate: new_flavor})
@@ -109,6 +106,51 @@ class ResizeRescheduledToAnAlternateTest(base.FaultHostsTestBase):
         self.assert_findings(set())
         self.confirm_and_check_allocations(server, migration, source,
                                            alternate, new_flavor)
+
+
+@testtools.skipUnless(CONF.tracker_feature_enabled.resize,
+                      '[tracker-feature-enabled] resize is False')
+class ResizeRescheduledToAnAlternateTest(_RescheduledToTheAlternate,
+                                         base.FaultHostsTestBase):
+
+    @decorators.idempotent_id('b7d41e0a-3c95-4f26-8a1e-5d2c9f0b6e83')
+    def test_claim_fails_on_the_selected_host(self):
+        """Bugs 1712850 and 1741125 (test_servers.py ServerMovingTests.
+        test_resize_reschedule_uses_host_lists_1_fail): a resize's claim
+        fails on the selected host; it is rescheduled to the alternate.
+        """
+        server = self.boot(host=CONF.tracker.slow_live_migration_host)
+        new_flavor = self.create_flavor(
+            ram=self.fault_flavor['ram'] * 2,
+            vcpus=self.fault_flavor['vcpus'] + 1,
+            disk=self.fault_flavor['disk'] + 1,
+            extra_specs=self.fault_flavor['extra_specs'])
+        self.fail_every_claim_on_the_selected_host()
+        server, migration = self.resize_server(server.id, new_flavor)
+        self.assert_rescheduled_to_the_alternate(server, migration, 'resize',
+                                                 new_flavor)
+
+
+@testtools.skipUnless(CONF.tracker_feature_enabled.cold_migration,
+                      '[tracker-feature-enabled] cold_migration is False')
+class ForcedHostMigrationRescheduledTest(_RescheduledToTheAlternate,
+                                         base.FaultHostsTestBase):
+
+    @decorators.idempotent_id('4f0c8a62-d7b3-4e19-a5c6-93e1b2d8f057')
+    def test_migration_of_a_server_booted_on_a_forced_host(self):
+        """Bug 1845291 (regressions/test_bug_1845291.py
+        ForcedHostMissingReScheduleTestCase): a server booted onto a forced
+        host (availability zone "ZONE:HOST") is cold migrated without a
+        target; the claim fails on the selected host, and the migration
+        is still rescheduled to the alternate (before the fix the forced
+        host left the conductor no alternate).
+        """
+        server = self.boot(forced_host=CONF.tracker.slow_live_migration_host)
+        self.assertEqual(CONF.tracker.slow_live_migration_host, server.host)
+        self.fail_every_claim_on_the_selected_host()
+        server, migration = self.cold_migrate_server(server.id)
+        self.assert_rescheduled_to_the_alternate(server, migration, 'migrate',
+                                                 self.fault_flavor)
 
 
 class BuildAbortTest(base.FaultHostsTestBase):
