@@ -289,6 +289,51 @@ class PeriodicUpdateDuringUnshelveTest(_DriverFaultTest):
         self.assert_no_usage_change(self.source)
 
 
+@testtools.skipUnless(FEATURES.live_migration,
+                      '[tracker-feature-enabled] live_migration is False')
+class PeriodicUpdateDuringLiveMigrationTest(_DriverFaultTest):
+    #: Whether the destination's periodic run reaches update_provider_tree
+    #: says whether it got through: no other test's claim may call it
+    #: there meanwhile.
+    disturbs_shared_services = True
+
+    @decorators.idempotent_id('8c3f5e21-7a94-4d6b-b1e0-2f9d4a6c8e15')
+    def test_periodic_update_before_the_destination_claim(self):
+        """Bug 1849165 (regressions/test_bug_1849165.py
+        UpdateResourceMigrationRaceTest.
+        test_update_dest_between_mig_start_and_claim): the destination's
+        periodic resource update runs while a live migration waits in
+        pre_live_migration there, before the server has a migration
+        context (the fake driver makes no NUMA claim).
+
+        Upstream asserts that the run logged no TypeError (in
+        ResourceTracker._populate_assigned_resources). Here: a run that
+        began while the call was held goes on to update_provider_tree,
+        its report to Placement, which a run stopped by that error never
+        reaches. Then the live migration completes: ACTIVE on the
+        destination holding its flavor there only, os-hypervisors in
+        agreement on both hosts.
+        """
+        server = self.boot_on_locked_source()
+        self.hold_call(self.dest, 'pre_live_migration', server.id)
+        self.admin_servers_client.live_migrate_server(
+            server.id, host=self.dest, block_migration='auto')
+        self.wait_until_held(self.dest)
+        self.wait_for_periodic_update(self.dest)
+        # Set once a run began during the hold: whichever run takes it
+        # tracked the migration waiting there.
+        self.inject_fault(self.dest, 'update_provider_tree', 'sleep',
+                          seconds=1)
+        self.wait_until_fault_taken(self.dest, 'update_provider_tree')
+        self.release_call(self.dest)
+        self.wait_for_migration(server.id, 'live-migration', 'completed')
+        server = self.wait_for_server(server.id, 'ACTIVE')
+        self.assertEqual(self.dest, server.host)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_no_usage_change(self.source)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
                       '[tracker-feature-enabled] service_control is False')
 class SourceDownInVerifyResizeTest(_DriverFaultTest):
