@@ -17,7 +17,6 @@ import json
 import pathlib
 import sys
 
-import requests
 import testtools
 
 TOOLS = pathlib.Path(__file__).resolve().parents[3] / 'tools'
@@ -36,11 +35,16 @@ def recorded(name):
     return json.loads((FIXTURES / name).read_text())
 
 
-def response(status, body=None):
-    answer = requests.Response()
-    answer.status_code = status
-    answer._content = b'' if body is None else json.dumps(body).encode()
-    return answer
+class FakeResponse:
+    """What provision.py reads of a requests.Response."""
+
+    def __init__(self, status, body=None):
+        self.status_code = status
+        self.ok = status < 400
+        self.text = '' if body is None else json.dumps(body)
+
+    def json(self):
+        return json.loads(self.text)
 
 
 class FakeProxy:
@@ -90,16 +94,20 @@ class EnableNewComputesTest(ProvisionTestCase):
             s for s in services['services']
             if s['host'] == NEW_HOST)['disabled_reason'])
         conn = self.connect(
-            compute={SERVICES: [response(200, services)],
+            compute={SERVICES: [FakeResponse(200, services)],
                      ('PUT', '/os-services/%s' % NEW_SERVICE): [
-                         response(200, {})]},
-            placement={PROVIDER_BY_NAME: [
-                response(200, recorded('no_provider_named_after_a_host.'
-                                       'json')),
-                response(200, recorded('provider_named_after_a_host.json'))],
+                         FakeResponse(200, {})]},
+            placement={
+                PROVIDER_BY_NAME: [
+                    FakeResponse(200, recorded(
+                        'no_provider_named_after_a_host.json')),
+                    FakeResponse(200, recorded(
+                        'provider_named_after_a_host.json'))],
                 TRAITS: [
-                    response(200, recorded('provider_traits_disabled.json')),
-                    response(200, recorded('provider_traits_enabled.json'))]})
+                    FakeResponse(200, recorded(
+                        'provider_traits_disabled.json')),
+                    FakeResponse(200, recorded(
+                        'provider_traits_enabled.json'))]})
         provision.enable_new_computes(None, None, [NEW_HOST])
         self.assertEqual(
             [('PUT', '/os-services/%s' % NEW_SERVICE, {'status': 'enabled'})],
@@ -110,13 +118,13 @@ class EnableNewComputesTest(ProvisionTestCase):
 
     def test_a_trait_that_stays_names_the_host(self):
         self.connect(
-            compute={SERVICES: [response(
+            compute={SERVICES: [FakeResponse(
                 200, recorded('compute_services_with_a_new_one.json'))],
                 ('PUT', '/os-services/%s' % NEW_SERVICE): [
-                    response(200, {})]},
-            placement={PROVIDER_BY_NAME: [response(
+                    FakeResponse(200, {})]},
+            placement={PROVIDER_BY_NAME: [FakeResponse(
                 200, recorded('provider_named_after_a_host.json'))],
-                TRAITS: [response(200, recorded(
+                TRAITS: [FakeResponse(200, recorded(
                     'provider_traits_disabled.json'))]})
         error = self.assertRaises(
             provision.ComputeCallFailed, provision.enable_new_computes,
@@ -126,9 +134,9 @@ class EnableNewComputesTest(ProvisionTestCase):
 
     def test_a_refused_enable_names_the_call(self):
         self.connect(compute={
-            SERVICES: [response(
+            SERVICES: [FakeResponse(
                 200, recorded('compute_services_with_a_new_one.json'))],
-            ('PUT', '/os-services/%s' % NEW_SERVICE): [response(
+            ('PUT', '/os-services/%s' % NEW_SERVICE): [FakeResponse(
                 403, {'forbidden': {'code': 403, 'message': 'Policy'}})]})
         error = self.assertRaises(
             provision.ComputeCallFailed, provision.enable_new_computes,
@@ -149,12 +157,12 @@ class DeleteComputeTest(ProvisionTestCase):
         body = recorded('compute_services_with_a_new_one.json')
         body['services'] = [s for s in body['services']
                             if s['host'] == NEW_HOST]
-        return response(200, body)
+        return FakeResponse(200, body)
 
     def test_a_service_hosting_servers_is_kept_naming_why(self):
         self.connect(compute={
             self.SERVICE: [self.services()],
-            self.DELETE_SERVICE: [response(409, recorded(
+            self.DELETE_SERVICE: [FakeResponse(409, recorded(
                 'service_delete_hosting_instances.json'))]})
         error = self.assertRaises(provision.ComputeRemovalRefused,
                                   provision.delete_compute, None, None,
@@ -167,15 +175,15 @@ class DeleteComputeTest(ProvisionTestCase):
         allocations = recorded('provider_allocations.json')
         self.connect(
             compute={self.SERVICE: [self.services()],
-                     self.DELETE_SERVICE: [response(204)]},
+                     self.DELETE_SERVICE: [FakeResponse(204)]},
             placement={
                 ('GET', '/resource_providers?name=%s' % NEW_HOST): [
-                    response(200, recorded(
+                    FakeResponse(200, recorded(
                         'provider_named_after_a_host.json'))],
-                self.DELETE_PROVIDER: [response(409, recorded(
+                self.DELETE_PROVIDER: [FakeResponse(409, recorded(
                     'provider_delete_in_use.json'))],
                 ('GET', '/resource_providers/%s/allocations' % PROVIDER): [
-                    response(200, allocations)]})
+                    FakeResponse(200, allocations)]})
         error = self.assertRaises(provision.ComputeRemovalRefused,
                                   provision.delete_compute, None, None,
                                   NEW_HOST)
@@ -188,9 +196,9 @@ class DeleteComputeTest(ProvisionTestCase):
     def test_a_provider_nova_deleted_is_not_touched(self):
         conn = self.connect(
             compute={self.SERVICE: [self.services()],
-                     self.DELETE_SERVICE: [response(204)]},
+                     self.DELETE_SERVICE: [FakeResponse(204)]},
             placement={('GET', '/resource_providers?name=%s' % NEW_HOST): [
-                response(200, recorded(
+                FakeResponse(200, recorded(
                     'no_provider_named_after_a_host.json'))]})
         provision.delete_compute(None, None, NEW_HOST)
         self.assertEqual([self.DELETE_SERVICE + (None,)],
