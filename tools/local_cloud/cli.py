@@ -114,7 +114,12 @@ def _computes_changing(layout):
     at once.
     """
     with open(layout.root / 'computes.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print('waiting for another compute add or remove to end',
+                  file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
@@ -379,10 +384,12 @@ def _add_compute(layout, host, options=''):
         _record_throwaway(layout, host, True)
         try:
             _start_new_compute(layout, compute, pairs)
-        except supervisor.LocalCloudError as exc:
+        except Exception as exc:
+            # openstacksdk's own errors too: whatever stopped it, say how
+            # to take away what was started.
             raise supervisor.LocalCloudError(
                 '%s\nthe compute %s is half added: tools/localcloud compute '
-                'remove %s' % (exc, host, host))
+                'remove %s' % (exc, host, host)) from exc
     print('added the compute %s in zone %s' % (host, compute.zone))
     return 0
 
@@ -430,6 +437,9 @@ def _remove_compute(layout, host):
         _run_in_cloud_venv(layout, ['compute', 'remove', host])
     compute = nova_service.throwaway_compute(host)
     with _computes_changing(layout):
+        if host not in throwaway_hosts(layout):
+            print('no compute %s to remove: removed meanwhile' % host)
+            return 0
         sup = supervisor.Supervisor(layout)
         control.act(sup, _compute_target(layout, compute), 'stop')
         provision = _provision()

@@ -91,8 +91,9 @@ def _computes_not_ready(conn, hosts):
     services = {s.host: s for s in conn.compute.services(
         binary='nova-compute')}
     hypervisors = {h.name for h in conn.compute.hypervisors()}
-    providers = {p['name'] for p in conn.placement.get(
-        '/resource_providers').json()['resource_providers']}
+    providers = {p['name'] for p in _call(
+        conn.placement, 'GET', '/resource_providers',
+        'reading the resource providers').json()['resource_providers']}
     for host in hosts:
         service = services.get(host)
         if service is None or service.state != 'up':
@@ -191,9 +192,10 @@ def enable_new_computes(layout, secrets, hosts, timeout=120):
             waiting.pop(0)
         elif time.monotonic() > deadline:
             raise ComputeCallFailed(
-                'the resource provider of %s still has %s %d s after its '
-                'service was enabled' % (waiting[0], DISABLED_TRAIT,
-                                         timeout))
+                'the resource provider of %s %s %d s after its service was '
+                'enabled' % (waiting[0], 'still has %s' % DISABLED_TRAIT
+                             if provider else 'is missing in Placement',
+                             timeout))
         else:
             time.sleep(1)
 

@@ -53,9 +53,11 @@ class FakeProxy:
     def __init__(self, answers):
         self.answers = {key: list(value) for key, value in answers.items()}
         self.calls = []
+        self.microversions = {}
 
     def request(self, path, method, raise_exc=False, **kwargs):
         self.calls.append((method, path, kwargs.get('json')))
+        self.microversions[(method, path)] = kwargs.get('microversion')
         queue = self.answers[(method, path)]
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
@@ -112,6 +114,9 @@ class EnableNewComputesTest(ProvisionTestCase):
         self.assertEqual(
             [('PUT', '/os-services/%s' % NEW_SERVICE, {'status': 'enabled'})],
             [c for c in conn.compute.calls if c[0] == 'PUT'])
+        # Service ids are uuids from 2.53 on.
+        self.assertEqual('2.53', conn.compute.microversions[
+            ('PUT', '/os-services/%s' % NEW_SERVICE)])
         # Until its provider exists and has lost the disabled trait.
         self.assertEqual(2, conn.placement.calls.count(
             ('GET', TRAITS[1], None)))
@@ -204,5 +209,7 @@ class DeleteComputeTest(ProvisionTestCase):
         self.assertEqual([self.DELETE_SERVICE + (None,)],
                          [c for c in conn.compute.calls
                           if c[0] == 'DELETE'])
+        self.assertEqual('2.53',
+                         conn.compute.microversions[self.DELETE_SERVICE])
         self.assertEqual([], [c for c in conn.placement.calls
                               if c[0] == 'DELETE'])
