@@ -89,8 +89,10 @@ class ServiceControlMixin:
     ``own_consumers``.
     """
 
-    #: True for a test class that takes shared services away or sets
-    #: Placement faults: its tests run alone.
+    #: True for a test class that takes shared services away, sets
+    #: Placement faults, or watches for a driver call on a host it cannot
+    #: disable (any other test's work there would make the call): its
+    #: tests run alone.
     disturbs_shared_services = False
 
     # -- the cloud lock -------------------------------------------------------
@@ -322,7 +324,8 @@ class ServiceControlMixin:
         ``exception``, sleep ``seconds``, or both (``sleep-raise``).
 
         Cleared at cleanup. Without a server, any call takes it: the test
-        must have taken the host (take_host).
+        must have taken the host (take_host), or run alone
+        (disturbs_shared_services).
         """
         self._require_lock(host, 'injects a fault into it')
         self._run_service_command(

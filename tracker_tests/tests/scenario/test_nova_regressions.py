@@ -298,7 +298,7 @@ class PeriodicUpdateDuringLiveMigrationTest(_DriverFaultTest):
     disturbs_shared_services = True
 
     @decorators.idempotent_id('8c3f5e21-7a94-4d6b-b1e0-2f9d4a6c8e15')
-    def test_periodic_update_before_the_destination_claim(self):
+    def test_periodic_update_before_the_migration_context(self):
         """Bug 1849165 (regressions/test_bug_1849165.py
         UpdateResourceMigrationRaceTest.
         test_update_dest_between_mig_start_and_claim): the destination's
@@ -319,12 +319,25 @@ class PeriodicUpdateDuringLiveMigrationTest(_DriverFaultTest):
         self.admin_servers_client.live_migrate_server(
             server.id, host=self.dest, block_migration='auto')
         self.wait_until_held(self.dest)
+        # The bug's situation, else the test would pass for nothing: the
+        # migration tracked on the destination, the server without a
+        # migration context there (no claim made one).
+        self.assertEqual('preparing', self.newest_migration(
+            server.id, 'live-migration').status)
         self.wait_for_periodic_update(self.dest)
         # Set once a run began during the hold: whichever run takes it
-        # tracked the migration waiting there.
+        # tracked the migration waiting there. A sleep, not a raise: it
+        # only marks the call and must not fail the run itself.
         self.inject_fault(self.dest, 'update_provider_tree', 'sleep',
                           seconds=1)
-        self.wait_until_fault_taken(self.dest, 'update_provider_tree')
+        try:
+            self.wait_until_fault_taken(self.dest, 'update_provider_tree')
+        except lib_exc.TimeoutException as exc:
+            self.fail('no periodic resource update of %s reached '
+                      'update_provider_tree while pre_live_migration of '
+                      'server %s was held there (bug 1849165: the run stops '
+                      'in ResourceTracker._populate_assigned_resources): %s'
+                      % (self.dest, server.id, exc))
         self.release_call(self.dest)
         self.wait_for_migration(server.id, 'live-migration', 'completed')
         server = self.wait_for_server(server.id, 'ACTIVE')
