@@ -54,6 +54,9 @@ class ServerActionsMixin:
         otherwise, as a cloud user would. ``wait_until`` None returns as
         soon as Nova accepted it.
         """
+        if host and forced_host:
+            raise ValueError('pin the server (host) or force it '
+                             '(forced_host), not both')
         flavor = flavor or self.flavor
         kwargs = {}
         if host:

@@ -45,7 +45,8 @@ class ComputeServiceDeleteTest(base.ThrowawayComputesTestBase):
         host = self.add_compute()
         provider = self.provider_of(host)
         # Else the emptiness after the deletion proves nothing.
-        self.assertNotEqual([], self.aggregates_of(host))
+        self.assertNotEqual([], self.aggregates_of(host),
+                            '%s is in no aggregate once added' % host)
         server = self.boot(host)
         self.stop_compute(host, forced_down=True, start_at_cleanup=False)
         self.assert_service_delete_refused(host, 'hosting instances')
