@@ -525,9 +525,15 @@ def cmd_fix(layout, args):
         return 0
     # The patched modules load only in a fresh process.
     sup = supervisor.Supervisor(layout)
+    restarted_at = time.time()
     for target in _restart_targets(layout, fix.restart):
         control.act(sup, target, 'stop')
         control.act(sup, target, 'start')
+    if 'nova-conductor' in fix.restart:
+        # The computes' heartbeats go through the conductor: while it was
+        # away they stopped, and a compute that looks down refuses moves.
+        nova_service.wait_for_compute_heartbeats(
+            layout, [c.host for c in every_compute(layout)], restarted_at)
     print('%s the fix of bug %s and restarted %s' % (
         'reverted' if args.action == 'revert' else 'restored', fix.bug,
         ', '.join(fix.restart)))

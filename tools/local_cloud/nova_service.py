@@ -464,6 +464,30 @@ def reports_up(binary):
     return check
 
 
+def wait_for_compute_heartbeats(layout, hosts, since, timeout=120):
+    """Wait until os-services shows each of ``hosts`` up with a heartbeat
+    newer than ``since`` (a time.time()).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            records = rest.get_json(
+                layout, 'nova_api', '/v2.1/os-services?binary=nova-compute',
+                rest.admin_token(layout), 'nova-api')['services']
+            fresh = {r['host'] for r in records if r['state'] == 'up' and
+                     _utc_timestamp(r['updated_at']) > since}
+            late = sorted(set(hosts) - fresh)
+        except rest.ApiError as exc:
+            late = ['(os-services cannot be read: %s)' % exc]
+        if not late:
+            return
+        if time.monotonic() > deadline:
+            raise supervisor.LocalCloudError(
+                'no heartbeat since the restart after %d s from: %s'
+                % (timeout, ', '.join(late)))
+        time.sleep(1)
+
+
 def _utc_timestamp(text):
     if not text:
         return 0
