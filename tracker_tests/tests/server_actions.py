@@ -30,6 +30,8 @@ from tracker_tests.common import waiters
 
 CONF = config.CONF
 
+#: Statuses of a live migration that is over, however it ended.
+LIVE_MIGRATION_ENDED = ('completed', 'error', 'failed', 'cancelled')
 #: Statuses of a migration that has started and not yet succeeded.
 MIGRATION_STARTED = ('pre-migrating', 'migrating', 'post-migrating',
                      'finished', 'error')
@@ -219,6 +221,20 @@ class ServerActionsMixin:
         migration = self.wait_for_migration(server_id, 'live-migration',
                                             'completed')
         return self.wait_for_server(server_id, 'ACTIVE'), migration
+
+    def let_live_migration_end_at_cleanup(self, server_id):
+        """At cleanup, once what held it is released and before the
+        server is deleted (register it in between), wait until the
+        server's live migration, if one started, ended: a delete racing
+        the migration is another test's subject, and may leave the
+        migration's allocation behind.
+        """
+        def ended():
+            if waiters.newest_migration(self.reader, server_id,
+                                        'live-migration') is not None:
+                self.wait_for_migration(server_id, 'live-migration',
+                                        LIVE_MIGRATION_ENDED)
+        self.addCleanup(ended)
 
     def start_live_migration(self, server_id, host):
         """Start a live migration to ``host``; returns it once running.

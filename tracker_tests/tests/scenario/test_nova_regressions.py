@@ -315,6 +315,8 @@ class PeriodicUpdateDuringLiveMigrationTest(_DriverFaultTest):
         agreement on both hosts.
         """
         server = self.boot_on_locked_source()
+        # Runs after the release of the held call, before the delete.
+        self.let_live_migration_end_at_cleanup(server.id)
         self.hold_call(self.dest, 'pre_live_migration', server.id)
         self.admin_servers_client.live_migrate_server(
             server.id, host=self.dest, block_migration='auto')
