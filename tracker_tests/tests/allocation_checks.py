@@ -348,10 +348,11 @@ class AllocationChecksMixin:
 
     # -- act and check --------------------------------------------------------
 
-    def boot_and_check_allocations(self, flavor=None, host=None):
+    def boot_and_check_allocations(self, flavor=None, host=None,
+                                   zone=None):
         """Boot; the flavor is held on its host and nowhere else."""
         flavor = flavor or self.flavor
-        server = self.create_server(flavor=flavor, host=host)
+        server = self.create_server(flavor=flavor, host=host, zone=zone)
         self.assert_allocations(server.id, {server.host: flavor})
         self.assert_usage_matches_flavors(server.host, flavor)
         self.assert_hypervisor_matches_placement(server.host)

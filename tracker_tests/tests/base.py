@@ -300,8 +300,49 @@ class ThrowawayComputesTestBase(TrackerTestBase):
             CONF.tracker.throwaway_flavor_ref,
             '[tracker] throwaway_flavor_ref')
 
-    def boot(self, host):
-        return self.boot_and_check_allocations(self.throwaway_flavor, host)
+    def boot(self, host, zone=None):
+        return self.boot_and_check_allocations(self.throwaway_flavor, host,
+                                               zone)
+
+    def zone_of_their_own(self, *hosts):
+        """Move these computes, added by this test, out of the shared
+        throwaway zone into an availability zone of this test's own;
+        returns its name. A server booted into it is scheduled among
+        them alone for every move, away from other tests' computes.
+
+        No host is left outside an isolating aggregate, where another
+        test's server could land: the new aggregate carries the throwaway
+        zone's isolating trait from the start, takes the hosts before
+        they leave their aggregate, and is named a zone last (a host is
+        in one zone only). Nova cannot unname a zone, so at cleanup each
+        host is disabled before it leaves, the zone is deleted, and the
+        computes go as add_compute removes them.
+        """
+        for host in hosts:
+            self.require_added_compute(host, 'moves it to another zone')
+        client = self.admin_aggregates_client
+        name = data_utils.rand_name(prefix=CONF.resource_name_prefix,
+                                    name='zone')
+        aggregate = client.create_aggregate(name=name)['aggregate']['id']
+        self.addCleanup(client.delete_aggregate, aggregate)
+        client.set_metadata(aggregate, metadata={
+            key: value for key, value in
+            self.throwaway_flavor['extra_specs'].items()
+            if key.startswith('trait:')})
+
+        def leave(host):
+            self.admin_services_client.update_service(
+                self.compute_service(host).id, status='disabled')
+            client.remove_host(aggregate, host=host)
+
+        for host in hosts:
+            client.add_host(aggregate, host=host)
+            self.addCleanup(leave, host)
+            for other in client.list_aggregates()['aggregates']:
+                if other['id'] != aggregate and host in other['hosts']:
+                    client.remove_host(other['id'], host=host)
+        client.set_metadata(aggregate, metadata={'availability_zone': name})
+        return name
 
 
 class SameHostResizeTestBase(StrictHostsTestBase):

@@ -46,23 +46,30 @@ class ServerActionsMixin:
     """
 
     def create_server(self, flavor=None, host=None, wait_until='ACTIVE',
-                      forced_host=None):
+                      forced_host=None, zone=None):
         """Boot a server (networks 'none'); it is deleted at cleanup.
 
         ``host`` pins it (2.74, admin only); ``forced_host`` forces it the
         old way, through the availability zone "ZONE:HOST" (admin only),
         which skips the scheduler's filters and stays in the server's
-        request spec as a forced host. The primary user boots it
-        otherwise, as a cloud user would. ``wait_until`` None returns as
-        soon as Nova accepted it.
+        request spec as a forced host. ``zone`` boots it into that
+        availability zone, which its request spec keeps for every move
+        (a server booted without one may move to any zone). The primary
+        user boots it when none of them is given, as a cloud user would.
+        ``wait_until`` None returns as soon as Nova accepted it.
         """
         if host and forced_host:
             raise ValueError('pin the server (host) or force it '
                              '(forced_host), not both')
+        if zone and forced_host:
+            raise ValueError('forced_host names the zone itself; '
+                             'zone %r given too' % zone)
         flavor = flavor or self.flavor
         kwargs = {}
         if host:
             kwargs['host'] = host
+        if zone:
+            kwargs['availability_zone'] = zone
         if forced_host:
             kwargs['availability_zone'] = '%s:%s' % (
                 self.compute_service(forced_host).zone, forced_host)

@@ -335,6 +335,16 @@ class ServiceControlMixin:
         self.addCleanup(self._run_service_command,
                         'compute_fault_clear_command', host=host)
 
+    def fail_claims_on(self, host, count=100):
+        """The next ``count`` claims on ``host`` fail: its driver says its
+        node is unavailable (the claim raises ComputeResourcesUnavailable,
+        where upstream mocks a claim or _prep_resize to raise). The host's
+        periodic resource update asks too, so a count of 1 may go to it;
+        the default covers every claim of a test.
+        """
+        self.inject_fault(host, 'node_is_available', 'raise', count=count,
+                          exception='ComputeResourcesUnavailable')
+
     def hold_call(self, host, method, server_id, max_seconds=600):
         """The next call of the driver ``method`` on ``host`` about
         ``server_id`` waits until release_call (or max_seconds); returns
@@ -512,12 +522,18 @@ class ServiceControlMixin:
         """Delete the compute service of ``host``, one that add_compute
         started for this test: there is no undoing it.
         """
-        if host not in (getattr(self, '_added_computes', None) or ()):
-            raise AssertionError('a test deletes only the services of the '
-                                 'computes it added (add_compute), not %s'
-                                 % host)
+        self.require_added_compute(host, 'deletes its service')
         self.compute_services_client.delete_service(
             self.compute_service(host).id)
+
+    def require_added_compute(self, host, what):
+        """AssertionError unless add_compute started ``host`` for this
+        test: only such a compute is the test's to change for good.
+        """
+        if host not in (getattr(self, '_added_computes', None) or ()):
+            raise AssertionError('%s %s %s, a compute it did not add '
+                                 '(add_compute)'
+                                 % (type(self).__name__, what, host))
 
     def aggregates_of(self, host):
         """Names of the host aggregates ``host`` is in."""

@@ -65,22 +65,13 @@ class _RescheduledToTheAlternate:
     host list.
 
     The RAM weigher orders the fault zone: the reschedule host first, the
-    healthy host next; the reschedule host's driver says its node is
-    unavailable at every call (its claim raises
-    ComputeResourcesUnavailable, where upstream mocks a claim or
-    _prep_resize to raise). The server starts on the slow live migration
-    host.
+    healthy host next; every claim fails on the reschedule host
+    (fail_claims_on). The server starts on the slow live migration host.
     """
 
     #: None of them may carry another test's server or fault while the
     #: weighers order them.
     required_hosts = EVERY_FAULT_HOST
-
-    def fail_every_claim_on_the_selected_host(self):
-        # Every call: the host's periodic update calls it too.
-        self.inject_fault(CONF.tracker.reschedule_host, 'node_is_available',
-                          'raise', count=100,
-                          exception='ComputeResourcesUnavailable')
 
     def assert_rescheduled_to_the_alternate(self, server, migration, action,
                                             new_flavor):
@@ -125,7 +116,7 @@ class ResizeRescheduledToAnAlternateTest(_RescheduledToTheAlternate,
             vcpus=self.fault_flavor['vcpus'] + 1,
             disk=self.fault_flavor['disk'] + 1,
             extra_specs=self.fault_flavor['extra_specs'])
-        self.fail_every_claim_on_the_selected_host()
+        self.fail_claims_on(CONF.tracker.reschedule_host)
         server, migration = self.resize_server(server.id, new_flavor)
         self.assert_rescheduled_to_the_alternate(server, migration, 'resize',
                                                  new_flavor)
@@ -147,7 +138,7 @@ class ForcedHostMigrationRescheduledTest(_RescheduledToTheAlternate,
         """
         server = self.boot(forced_host=CONF.tracker.slow_live_migration_host)
         self.assertEqual(CONF.tracker.slow_live_migration_host, server.host)
-        self.fail_every_claim_on_the_selected_host()
+        self.fail_claims_on(CONF.tracker.reschedule_host)
         server, migration = self.cold_migrate_server(server.id)
         self.assert_rescheduled_to_the_alternate(server, migration, 'migrate',
                                                  self.fault_flavor)
