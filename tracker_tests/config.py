@@ -184,6 +184,20 @@ TrackerGroup = [
     cfg.StrOpt('throwaway_flavor_ref',
                help='Flavor that only the computes of compute_add_command '
                     'take.'),
+    cfg.Opt('conductor_pin_command',
+            type=CommandTemplate(('version',)),
+            help='Command that makes nova-conductor send the compute RPC '
+                 'API at version {version} at most ([upgrade_levels] '
+                 'compute), as a conductor of an older release does '
+                 'during a rolling upgrade, and returns once the computes '
+                 'report through it again. It restarts nova-conductor: the '
+                 'tests that use it run alone. Example: "tools/localcloud '
+                 'conductor pin {version}". Tests that need it are skipped '
+                 'when it or conductor_unpin_command is not set.'),
+    cfg.Opt('conductor_unpin_command',
+            type=CommandTemplate(()),
+            help='Command that undoes conductor_pin_command; run at '
+                 'cleanup.'),
     cfg.Opt('placement_fault_command',
             type=CommandTemplate(('method', 'path', 'status', 'count')),
             help='Command that makes Placement answer the next {count} '

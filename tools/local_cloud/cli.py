@@ -281,6 +281,10 @@ def cmd_status(layout, args):
             state = 'down'
         unhealthy += state != 'up'
         print(row % (name, spec.name, pid or '-', port or '-', state))
+    pinned = nova_service.conductor_compute_rpc_pin(layout)
+    if pinned:
+        print('nova-conductor sends compute RPC %s at most (undo: '
+              'tools/localcloud conductor unpin)' % pinned)
     return 1 if unhealthy else 0
 
 
@@ -524,20 +528,58 @@ def cmd_fix(layout, args):
             fix.bug, 'reverted' if args.action == 'revert' else 'in place'))
         return 0
     # The patched modules load only in a fresh process.
-    sup = supervisor.Supervisor(layout)
-    restarted_at = time.time()
-    for target in _restart_targets(layout, fix.restart):
-        control.act(sup, target, 'stop')
-        control.act(sup, target, 'start')
-    if 'nova-conductor' in fix.restart:
-        # The computes' heartbeats go through the conductor: while it was
-        # away they stopped, and a compute that looks down refuses moves.
-        nova_service.wait_for_compute_heartbeats(
-            layout, [c.host for c in every_compute(layout)], restarted_at)
+    _restart(layout, fix.restart)
     print('%s the fix of bug %s and restarted %s' % (
         'reverted' if args.action == 'revert' else 'restored', fix.bug,
         ', '.join(fix.restart)))
     return 0
+
+
+def cmd_conductor(layout, args):
+    """``conductor pin VERSION`` / ``conductor unpin``: cap the compute
+    RPC API version nova-conductor sends, or stop capping it; restarts
+    it.
+    """
+    if not layout.state_file.exists():
+        return _usage_error('no local cloud in %s; start one with: '
+                            'tools/localcloud up' % layout.root)
+    pinned = nova_service.conductor_compute_rpc_pin(layout)
+    if args.action == 'pin':
+        if pinned == args.version:
+            print('nova-conductor sends compute RPC %s already' % pinned)
+            return 0
+        try:
+            nova_service.pin_conductor_compute_rpc(layout, args.version)
+        except ValueError as exc:
+            return _usage_error(exc)
+        done = 'pinned the compute RPC of nova-conductor to %s' % (
+            args.version)
+    elif pinned is None:
+        print('nova-conductor is not pinned')
+        return 0
+    else:
+        nova_service.service_overrides_path(layout, 'nova-conductor').unlink()
+        done = 'unpinned nova-conductor (from %s)' % pinned
+    _restart(layout, ['nova-conductor'])
+    print('%s and restarted it' % done)
+    return 0
+
+
+def _restart(layout, names):
+    """Stop and start these services (fix_reverts.COMPUTES: every
+    compute); return once the computes report through a restarted
+    nova-conductor.
+    """
+    sup = supervisor.Supervisor(layout)
+    restarted_at = time.time()
+    for target in _restart_targets(layout, names):
+        control.act(sup, target, 'stop')
+        control.act(sup, target, 'start')
+    if 'nova-conductor' in names:
+        # The computes' heartbeats go through the conductor: while it was
+        # away they stopped, and a compute that looks down refuses moves.
+        nova_service.wait_for_compute_heartbeats(
+            layout, [c.host for c in every_compute(layout)], restarted_at)
 
 
 def _restart_targets(layout, names):
@@ -686,6 +728,16 @@ def parser():
             ('revert', 'apply the revert and restart what loads the code'),
             ('restore', 'take the revert back out and restart')):
         fix.add_parser(action, help=what).add_argument('bug')
+    conductor = sub.add_parser(
+        'conductor', help='pin the compute RPC API version nova-conductor '
+        'sends, as a conductor of an older release would, or unpin it',
+        description='Sets [upgrade_levels] compute in the conductor\'s own '
+                    'overrides and restarts it; returns once the computes '
+                    'report through it again.').add_subparsers(
+        dest='action', required=True, metavar='ACTION')
+    conductor.add_parser('pin', help='send compute RPC VERSION at most '
+                         '(5.0 to 6.x)').add_argument('version')
+    conductor.add_parser('unpin', help='send the newest version again')
     sub.add_parser('env', help='print export lines for openstack/tempest')
     return p
 
@@ -704,6 +756,7 @@ def _positive(value):
 COMMANDS = {
     'up': cmd_up, 'status': cmd_status, 'down': cmd_down,
     'destroy': cmd_destroy, 'compute': cmd_compute, 'service': cmd_service,
+    'conductor': cmd_conductor,
     'placement': cmd_placement, 'fix': cmd_fix, 'env': cmd_env,
 }
 

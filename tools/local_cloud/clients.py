@@ -164,6 +164,10 @@ def tempest_conf(layout, secrets, image_id, computes):
             'compute_remove_command': localcloud_command(
                 layout, 'compute', 'remove', '{host}'),
             'throwaway_flavor_ref': THROWAWAY_FLAVOR,
+            'conductor_pin_command': localcloud_command(
+                layout, 'conductor', 'pin', '{version}'),
+            'conductor_unpin_command': localcloud_command(
+                layout, 'conductor', 'unpin'),
             'placement_fault_command': localcloud_command(
                 layout, 'placement', 'fault', '{method}', '{path}',
                 '{status}', '--count', '{count}'),

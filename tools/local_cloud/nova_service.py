@@ -433,11 +433,50 @@ def prepare(ctx):
 
 
 def processes(binary):
-    """The ``processes`` of nova-conductor or nova-scheduler."""
-    return lambda ctx: [supervisor.ProcessSpec(
-        name=binary,
-        argv=[ctx.layout.venv_bin(binary),
-              '--config-file', conf_path(ctx.layout)])]
+    """The ``processes`` of nova-conductor or nova-scheduler: nova.conf,
+    then the service's own overrides (``conductor pin``) when there are
+    any. Built at each start, so that a restart applies them.
+    """
+    def specs(ctx):
+        argv = [ctx.layout.venv_bin(binary),
+                '--config-file', conf_path(ctx.layout)]
+        overrides = service_overrides_path(ctx.layout, binary)
+        if overrides.exists():
+            argv += ['--config-file', overrides]
+        return [supervisor.ProcessSpec(name=binary, argv=argv)]
+    return specs
+
+
+#: ``conductor pin VERSION`` takes compute RPC API versions that nova 34
+#: still serves: 6.x, and 5.x through its ComputeV5Proxy.
+COMPUTE_RPC_VERSION = re.compile(r'[56]\.[0-9]{1,2}')
+
+
+def service_overrides_path(layout, binary):
+    """Options set on nova-conductor (``conductor pin``), read last."""
+    return conf_dir(layout) / ('%s-overrides.conf' % binary)
+
+
+def pin_conductor_compute_rpc(layout, version):
+    """Cap the compute RPC API version nova-conductor sends at
+    ``version``, as a conductor of an older release would ([upgrade_levels]
+    compute); it applies at the conductor's next start. ValueError names
+    a version nova does not serve.
+    """
+    if not COMPUTE_RPC_VERSION.fullmatch(version):
+        raise ValueError('the compute RPC API version to pin is 5.0 to 6.x '
+                         '(nova 34 still serves 5.x), not %r' % version)
+    service_overrides_path(layout, 'nova-conductor').write_text(
+        ini.render({'upgrade_levels': {'compute': version}}))
+
+
+def conductor_compute_rpc_pin(layout):
+    """The version ``conductor pin`` set, or None."""
+    path = service_overrides_path(layout, 'nova-conductor')
+    if not path.exists():
+        return None
+    return dict(ini_section(path.read_text(), 'upgrade_levels')).get(
+        'compute')
 
 
 def reports_up(binary):

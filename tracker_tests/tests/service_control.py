@@ -463,6 +463,22 @@ class ServiceControlMixin:
         self._set_placement_fault('placement_delay_command', method=method,
                                   path=path, seconds=seconds, count=count)
 
+    def pin_conductor_compute_rpc(self, version):
+        """nova-conductor sends the compute RPC API at ``version`` at most
+        ([tracker] conductor_pin_command), as during a rolling upgrade;
+        unpinned at cleanup. Both restart nova-conductor, which every test
+        needs.
+        """
+        if not self.disturbs_shared_services:
+            raise AssertionError('%s restarts nova-conductor but does not '
+                                 'set disturbs_shared_services'
+                                 % type(self).__name__)
+        if not CONF.tracker.conductor_unpin_command:
+            raise self.skipException(
+                '[tracker] conductor_unpin_command is not set')
+        self.addCleanup(self._run_service_command, 'conductor_unpin_command')
+        self._run_service_command('conductor_pin_command', version=version)
+
     def _set_placement_fault(self, option, **values):
         # Placement serves every test: a fault there reaches them all.
         if not self.disturbs_shared_services:

@@ -144,6 +144,52 @@ class ForcedHostMigrationRescheduledTest(_RescheduledToTheAlternate,
                                                  self.fault_flavor)
 
 
+@testtools.skipUnless(CONF.tracker_feature_enabled.cold_migration,
+                      '[tracker-feature-enabled] cold_migration is False')
+class PinnedComputeRpcRescheduleTest(_RescheduledToTheAlternate,
+                                     base.FaultHostsTestBase):
+    """Bug 1843090 (regressions/test_bug_1843090.py
+    PinnedComputeRpcTests): a cold migration rescheduled while
+    nova-conductor sends an older compute RPC API, as during a rolling
+    upgrade. Upstream pins every service of its process; here the
+    conductor, which casts prep_resize to the destination: at 5.1 it
+    passes the flavor as instance_type, at 5.0 the request spec as a
+    legacy dict, which the compute converts, and sends back to the
+    conductor when the claim fails there.
+
+    As upstream asserts: VERIFY_RESIZE on the alternate, after the claim
+    failed on the selected host (prep_resize events on both). Beyond
+    upstream, as for every reschedule to the alternate: nothing on the
+    failed host, the old flavor held by the migration on the source,
+    os-hypervisors in agreement, and the confirm frees the source.
+    """
+
+    #: Restarts nova-conductor, which every test needs.
+    disturbs_shared_services = True
+
+    def migrate_with_the_conductor_pinned_to(self, version):
+        self.pin_conductor_compute_rpc(version)
+        server = self.boot(host=CONF.tracker.slow_live_migration_host)
+        self.fail_claims_on(CONF.tracker.reschedule_host)
+        server, migration = self.cold_migrate_server(server.id)
+        self.assert_rescheduled_to_the_alternate(server, migration, 'migrate',
+                                                 self.fault_flavor)
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('2f6f4199-84c4-4da5-a26e-bfd3672f1a3f')
+    def test_reschedule_with_compute_rpc_pinned_to_5_1(self):
+        """Upstream's test_reschedule_migration_5_1."""
+        self.migrate_with_the_conductor_pinned_to('5.1')
+
+    @decorators.attr(type='slow')
+    @decorators.idempotent_id('e3c4e06f-58e2-4d9c-b18b-5ab6cdcab6ff')
+    def test_reschedule_with_compute_rpc_pinned_to_5_0(self):
+        """Upstream's test_reschedule_migration_5_0: the legacy request
+        spec.
+        """
+        self.migrate_with_the_conductor_pinned_to('5.0')
+
+
 class BuildAbortTest(base.FaultHostsTestBase):
     required_hosts = ('build_abort_host',)
 

@@ -67,7 +67,6 @@ class ResizeDownTheHostListTest(base.ThrowawayComputesTestBase):
         self.assertEqual(1, len(snapshot.read_migrations(
             self.reader, {'instance_uuid': server_id})))
 
-    @decorators.attr(type='slow')
     @decorators.idempotent_id('bf2c49d8-20e1-4ef7-9a80-f22e3750a738')
     def test_the_last_alternate_takes_the_resize(self):
         """Bugs 1712850, 1741125 (test_servers.py ServerMovingTests.
@@ -99,7 +98,6 @@ class ResizeDownTheHostListTest(base.ThrowawayComputesTestBase):
         self.confirm_and_check_allocations(server, migration, self.source,
                                            last, self.new_flavor)
 
-    @decorators.attr(type='slow')
     @decorators.idempotent_id('01722c33-47b2-4017-8047-71305a7440db')
     def test_the_resize_fails_once_no_alternate_is_left(self):
         """Bugs 1712850, 1741125 (test_servers.py ServerMovingTests.

@@ -252,6 +252,61 @@ class ComputeOptionsTest(testtools.TestCase):
                          [c.host for c in cli.computes_of(self.layout)])
 
 
+class ConductorPinTest(testtools.TestCase):
+    """``conductor pin`` and ``unpin`` without starting anything."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = clitools.temp_dir(self)
+        self.layout = layout_mod.Layout.from_env(self.root)
+        nova_service.conf_dir(self.layout).mkdir(parents=True)
+        conductor = services.by_name('nova-conductor')
+        self.argv = lambda: [str(a) for a in conductor.processes(
+            services.Context(self.layout, []))[0].argv]
+
+    def test_the_pin_is_read_last_once_set(self):
+        overrides = str(nova_service.service_overrides_path(
+            self.layout, 'nova-conductor'))
+        self.assertNotIn(overrides, self.argv())
+        self.assertIsNone(nova_service.conductor_compute_rpc_pin(
+            self.layout))
+        nova_service.pin_conductor_compute_rpc(self.layout, '5.0')
+        self.assertEqual(overrides, self.argv()[-1])
+        self.assertEqual({'compute': '5.0'}, dict(parse(
+            pathlib.Path(overrides).read_text())['upgrade_levels']))
+        self.assertEqual('5.0', nova_service.conductor_compute_rpc_pin(
+            self.layout))
+        # The scheduler keeps nova.conf alone.
+        scheduler = services.by_name('nova-scheduler').processes(
+            services.Context(self.layout, []))[0]
+        self.assertNotIn(overrides, [str(a) for a in scheduler.argv])
+
+    def test_a_version_nova_does_not_serve_is_refused_and_nothing_set(self):
+        for version in ('4.22', '7.0', '5', 'latest', '5.0; rm'):
+            error = self.assertRaises(
+                ValueError, nova_service.pin_conductor_compute_rpc,
+                self.layout, version)
+            self.assertIn('5.0 to 6.x (nova 34 still serves 5.x), not %r'
+                          % version, str(error))
+        self.assertIsNone(nova_service.conductor_compute_rpc_pin(
+            self.layout))
+
+    def test_the_command_names_what_is_wrong(self):
+        code, _, err = clitools.run_main(cli.main, [
+            '--state-dir', str(self.root), 'conductor', 'pin', '5.0'])
+        self.assertEqual(2, code)
+        self.assertIn('no local cloud in', err)
+        self.layout.state_file.write_text(json.dumps({'computes': []}))
+        code, _, err = clitools.run_main(cli.main, [
+            '--state-dir', str(self.root), 'conductor', 'pin', '7.0'])
+        self.assertEqual(2, code)
+        self.assertIn("not '7.0'", err)
+        code, out, _ = clitools.run_main(cli.main, [
+            '--state-dir', str(self.root), 'conductor', 'unpin'])
+        self.assertEqual(0, code)
+        self.assertIn('nova-conductor is not pinned', out)
+
+
 class ComputesOfUpTest(testtools.TestCase):
     """Which computes ``up`` runs."""
 

@@ -29,7 +29,8 @@ SCENARIOS = pathlib.Path(__file__).resolve().parents[1] / 'scenario'
 #: (an evacuation stops its source).
 SERVICE_OUTAGES = frozenset({
     'stop_compute', 'kill_compute', 'restart_compute', 'restore_compute',
-    'set_compute_option', 'take_service_away', 'evacuate_server'})
+    'set_compute_option', 'take_service_away', 'evacuate_server',
+    'pin_conductor_compute_rpc'})
 
 
 def _attributes(node):
@@ -68,7 +69,8 @@ def scenario_tests(directory=SCENARIOS):
                             names |= used(methods[name], depth + 1)
                 return names
 
-            for name, method in methods.items():
+            for method in cls.body:
+                name = getattr(method, 'name', '')
                 if name.startswith('test_'):
                     yield ('%s.%s.%s' % (path.stem, cls.name, name),
                            bool(used(method) & SERVICE_OUTAGES),

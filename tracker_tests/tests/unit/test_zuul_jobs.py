@@ -231,7 +231,9 @@ class TestFakeJobRunsTheFailureFamily(
         # compute_config_command and its reset rewrite a compute's own
         # configuration and restart it: devstack has no per-compute file
         # of ours for that, and the one test needing them skips. Nor does
-        # it add computes for the service deletion tests, which skip.
+        # it add computes for the service deletion tests, which skip. Nor
+        # pin the compute RPC of its two conductors (super and cell), which
+        # run from nova.conf under systemd: the pinned reschedule skips.
         needed = sorted(
             o.name for o in config.TrackerGroup
             if o.name.endswith(('_command', '_host', '_hosts',
@@ -240,7 +242,8 @@ class TestFakeJobRunsTheFailureFamily(
                            'compute_config_command',
                            'compute_config_reset_command',
                            'compute_add_command', 'compute_remove_command',
-                           'throwaway_flavor_ref'))
+                           'throwaway_flavor_ref', 'conductor_pin_command',
+                           'conductor_unpin_command'))
         self.assertIn('compute_kill_command', needed)
         self.assertIn('placement_fault_command', needed)
         options = self.plugin_run.options
