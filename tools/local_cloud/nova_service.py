@@ -479,6 +479,18 @@ def conductor_compute_rpc_pin(layout):
         'compute')
 
 
+def fresh_heartbeats(layout, binary, since):
+    """The os-services records of ``binary`` that are up with a heartbeat
+    newer than ``since`` (a time.time()); rest.ApiError when os-services
+    cannot be read.
+    """
+    records = rest.get_json(
+        layout, 'nova_api', '/v2.1/os-services?binary=%s' % binary,
+        rest.admin_token(layout), 'nova-api')['services']
+    return [r for r in records if r['state'] == 'up' and
+            _utc_timestamp(r['updated_at']) > since]
+
+
 def reports_up(binary):
     """The ``confirm_up`` of nova-conductor or nova-scheduler.
 
@@ -488,15 +500,10 @@ def reports_up(binary):
     """
     def check(layout, since):
         try:
-            token = rest.admin_token(layout)
-            records = rest.get_json(
-                layout, 'nova_api', '/v2.1/os-services?binary=%s' % binary,
-                token, 'nova-api')['services']
+            if fresh_heartbeats(layout, binary, since):
+                return None
         except rest.ApiError as exc:
             return 'its os-services record cannot be read: %s' % exc
-        if any(r['state'] == 'up' and _utc_timestamp(r['updated_at']) > since
-               for r in records):
-            return None
         return ('os-services shows no heartbeat of %s since %s UTC'
                 % (binary, datetime.datetime.fromtimestamp(
                     since, datetime.timezone.utc).strftime('%H:%M:%S')))
@@ -510,12 +517,8 @@ def wait_for_compute_heartbeats(layout, hosts, since, timeout=120):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            records = rest.get_json(
-                layout, 'nova_api', '/v2.1/os-services?binary=nova-compute',
-                rest.admin_token(layout), 'nova-api')['services']
-            fresh = {r['host'] for r in records if r['state'] == 'up' and
-                     _utc_timestamp(r['updated_at']) > since}
-            late = sorted(set(hosts) - fresh)
+            late = sorted(set(hosts) - {r['host'] for r in fresh_heartbeats(
+                layout, 'nova-compute', since)})
         except rest.ApiError as exc:
             late = ['(os-services cannot be read: %s)' % exc]
         if not late:
@@ -595,10 +598,9 @@ def wait_until_computes_usable(ctx, timeout=240):
     # own discovery ([scheduler] discover_hosts_in_cells_interval) may map
     # one at the same moment, which fails ours (HostMappingExists); the
     # next finds it mapped.
+    discover = manage(ctx.layout) + ['cell_v2', 'discover_hosts']
     try:
-        ctx.run('nova-discover-hosts', manage(ctx.layout) + [
-            'cell_v2', 'discover_hosts'])
+        ctx.run('nova-discover-hosts', discover)
     except supervisor.ServiceFailed:
         time.sleep(2)
-        ctx.run('nova-discover-hosts', manage(ctx.layout) + [
-            'cell_v2', 'discover_hosts'])
+        ctx.run('nova-discover-hosts', discover)
