@@ -137,10 +137,12 @@ class ComputeRemovalRefused(ComputeCallFailed):
     """Nova or Placement keeps a compute that is asked to go, and why."""
 
 
-def _call(proxy, method, path, what, **kwargs):
-    """A raw API call that must succeed; its response."""
+def _call(proxy, method, path, what, refusal=None, **kwargs):
+    """A raw API call that must succeed, or answer ``refusal`` (a status
+    the caller explains); its response.
+    """
     response = proxy.request(path, method, raise_exc=False, **kwargs)
-    if not response.ok:
+    if not response.ok and response.status_code != refusal:
         raise ComputeCallFailed('%s: %s %s answered %d: %s' % (
             what, method, path, response.status_code,
             response.text.strip()[:300]))
@@ -215,22 +217,21 @@ def delete_compute(layout, secrets, host):
     """
     conn = admin_connection(layout, secrets)
     for service in _compute_services(conn, host):
-        response = conn.compute.request(
-            '/os-services/%s' % service['id'], 'DELETE', raise_exc=False,
-            microversion=SERVICES_MICROVERSION)
+        response = _call(conn.compute, 'DELETE',
+                         '/os-services/%s' % service['id'],
+                         'deleting the compute service of %s' % host,
+                         refusal=409, microversion=SERVICES_MICROVERSION)
         if response.status_code == 409:
             raise ComputeRemovalRefused(
                 'nova refuses to delete the compute service of %s: %s'
                 % (host, response.text.strip()[:300]))
-        if not response.ok:
-            raise ComputeCallFailed(
-                'deleting the compute service of %s: nova answered %d: %s'
-                % (host, response.status_code, response.text.strip()[:300]))
     provider = _provider(conn, host)
     if provider is None:
         return
     path = '/resource_providers/%s' % provider['uuid']
-    response = conn.placement.request(path, 'DELETE', raise_exc=False)
+    response = _call(conn.placement, 'DELETE', path,
+                     'deleting the resource provider of %s' % host,
+                     refusal=409)
     if response.status_code == 409:
         consumers = _call(conn.placement, 'GET', path + '/allocations',
                           'reading the allocations on %s' % host).json()[
@@ -239,10 +240,6 @@ def delete_compute(layout, secrets, host):
             'Placement keeps the resource provider %s of %s: consumers %s '
             'hold allocations there' % (provider['uuid'], host,
                                         ', '.join(sorted(consumers))))
-    if not response.ok:
-        raise ComputeCallFailed(
-            'deleting the resource provider of %s: Placement answered %d: %s'
-            % (host, response.status_code, response.text.strip()[:300]))
 
 
 def image(layout, secrets):
