@@ -377,6 +377,12 @@ def _add_compute(layout, host, options=''):
                             'tools/localcloud up' % layout.root)
     if host in {c.host for c in every_compute(layout)}:
         return _usage_error('the compute %s exists already' % host)
+    # Else the new compute would wait the whole timeout for an API.
+    down = _shared_services_not_running(layout)
+    if down:
+        raise supervisor.LocalCloudError(
+            'the local cloud is not running (%s); start it with: '
+            'tools/localcloud up' % ', '.join(down))
     if not _in_cloud_venv(layout):
         _run_in_cloud_venv(layout, ['compute', 'add', host,
                                     '--options', options])
@@ -396,6 +402,16 @@ def _add_compute(layout, host, options=''):
                 'remove %s' % (exc, host, host)) from exc
     print('added the compute %s in zone %s' % (host, compute.zone))
     return 0
+
+
+def _shared_services_not_running(layout):
+    """Names of the services (not computes) with a process not running."""
+    sup = supervisor.Supervisor(layout)
+    ctx = services.Context(layout, [])
+    return [service.name for service in services.REGISTRY
+            if not service.per_host and any(
+                sup.state(spec.name) != 'running'
+                for spec in service.processes(ctx))]
 
 
 def _start_new_compute(layout, compute, options):
@@ -771,3 +787,8 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # A reader that stopped early (``| head``): the rest is unwanted,
+        # and the flush at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -824,6 +824,21 @@ class CommandLineTest(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn('the compute fault-throwaway-1 exists already', err)
 
+    def test_adding_a_compute_to_a_cloud_that_is_down_fails_at_once(self):
+        root = clitools.temp_dir(self)
+        layout = layout_mod.Layout.from_env(root)
+        layout.root.mkdir(parents=True, exist_ok=True)
+        layout.state_file.write_text(json.dumps({
+            'computes': [{'host': 'compute1'}]}))
+        code, _, err = clitools.run_main(cli.main, [
+            '--state-dir', str(root), 'compute', 'add', 'fault-throwaway-1'])
+        self.assertEqual(1, code)
+        self.assertIn('the local cloud is not running (database, '
+                      'message-bus, keystone', err)
+        self.assertIn('start it with: tools/localcloud up', err)
+        self.assertNotIn('throwaway_computes',
+                         json.loads(layout.state_file.read_text()))
+
     def test_removing_a_compute_never_added_changes_nothing(self):
         # The cleanup of a test whose add failed before recording it.
         root = clitools.temp_dir(self)
