@@ -25,7 +25,9 @@ Every driver here keeps its node identity across restarts as a real
 single-node driver does (nova's FakeDriverWithoutFakeNodes: the node UUID
 comes from ``<state_path>/compute_id``), and injects the faults of its
 fault file (tracker_tests.faults.spec) into any ComputeDriver method: with
-no fault file it behaves exactly as the nova driver it extends.
+no fault file it behaves exactly as the nova driver it extends. A few
+methods of nova's ResourceTracker take faults too (RESOURCE_TRACKER_METHODS),
+where no driver call marks a point a test must stop at.
 """
 
 import functools
@@ -38,6 +40,7 @@ import time
 # OS_NOVA_DISABLE_EVENTLET_PATCHING say otherwise) before anything else
 # is imported.
 from nova.cmd import compute as compute_cmd
+from nova.compute import resource_tracker
 import nova.conf
 from nova import exception
 from nova.virt import driver
@@ -62,6 +65,12 @@ def _interface_methods():
 
 
 FAULT_METHODS = _interface_methods()
+#: ResourceTracker methods a fault can also hold, fail or slow, at their
+#: entry, before the resource semaphore they take (where upstream's tests
+#: stub them): dropping a move's claim after a confirm or revert, which
+#: marks the migration confirmed or reverted under that semaphore.
+RESOURCE_TRACKER_METHODS = ('drop_move_claim_at_dest',
+                            'drop_move_claim_at_source')
 EXCEPTIONS = tuple(sorted(
     name for name, value in vars(exception).items()
     if isinstance(value, type) and issubclass(value, Exception) and
@@ -76,7 +85,8 @@ class FaultInjecting:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         spec.write_driver_info(CONF.state_path, type(self).__name__,
-                               FAULT_METHODS, EXCEPTIONS)
+                               FAULT_METHODS + RESOURCE_TRACKER_METHODS,
+                               EXCEPTIONS)
         LOG.info('tracker_tests fault driver %s: faults are read from %s',
                  type(self).__name__, self._tracker_faults.path)
 
@@ -161,6 +171,21 @@ for _name in FAULT_METHODS:
     setattr(FaultInjecting, _name, _fault_point(_name))
 
 
+def _resource_tracker_point(name):
+    """ResourceTracker.``name`` (context, instance, migration), taking the
+    fault of its driver first when the driver injects faults.
+    """
+    original = getattr(resource_tracker.ResourceTracker, name)
+
+    @functools.wraps(original)
+    def call(tracker, context, instance, migration, *args, **kwargs):
+        if isinstance(tracker.driver, FaultInjecting):
+            tracker.driver._tracker_fault(name, instance.uuid)
+        return original(tracker, context, instance, migration, *args,
+                        **kwargs)
+    return call
+
+
 class TrackerFaultDriver(FaultInjecting, fake.FakeDriverWithoutFakeNodes):
     """FakeDriverWithoutFakeNodes plus the faults of its fault file."""
 
@@ -197,6 +222,9 @@ DRIVERS = (TrackerFaultDriver, RestartableRescheduleDriver,
 def main():
     for cls in DRIVERS:
         setattr(fake, cls.__name__, cls)
+    for name in RESOURCE_TRACKER_METHODS:
+        setattr(resource_tracker.ResourceTracker, name,
+                _resource_tracker_point(name))
     return compute_cmd.main()
 
 

@@ -347,8 +347,10 @@ class ServiceControlMixin:
 
     def hold_call(self, host, method, server_id, max_seconds=600):
         """The next call of the driver ``method`` on ``host`` about
-        ``server_id`` waits until release_call (or max_seconds); returns
-        once a call is held.
+        ``server_id`` waits until release_call (or max_seconds);
+        wait_until_held waits for that call. ``method`` may also be one
+        of the ResourceTracker methods the fault driver wraps
+        (drop_move_claim_at_source, drop_move_claim_at_dest).
         """
         self.inject_fault(host, method, 'hold', seconds=max_seconds,
                           server_id=server_id)

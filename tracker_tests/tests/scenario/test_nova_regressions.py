@@ -349,6 +349,86 @@ class PeriodicUpdateDuringLiveMigrationTest(_DriverFaultTest):
         self.assert_hypervisor_matches_placement(self.source, self.dest)
 
 
+@testtools.skipUnless(FEATURES.cold_migration,
+                      '[tracker-feature-enabled] cold_migration is False')
+class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
+    """Bug 1879878 (regressions/test_bug_1879878.py TestSameCell): a
+    periodic resource update runs after a confirm (revert) is done with
+    the driver and before it drops the move's claim on the source
+    (destination); where upstream stubs ResourceTracker.
+    drop_move_claim_at_source (_at_dest) to run the periodic tasks, the
+    fault driver holds that call at its entry, before the resource
+    semaphore, while a whole periodic run goes by.
+
+    Before the fix the migration was already confirmed (reverted) there,
+    so the run stopped counting the move on that host while its claim
+    and Placement's allocation were still held. As upstream asserts,
+    the host still counts the move after that run: os-hypervisors agrees
+    with Placement on both hosts, the migration still confirming
+    (reverting). Then the held call goes on and the move ends as usual.
+    """
+
+    #: Reads the hosts' hypervisor figures once: no other test's server
+    #: may be on its way there.
+    disturbs_shared_services = True
+
+    def hold_the_claim_drop_through_a_periodic_update(self, server, host,
+                                                      method, status):
+        """``method`` of ``host`` held for ``server`` until a periodic run
+        of ``host`` that began meanwhile ended; then the move is still
+        counted where Placement holds it, its migration in ``status``.
+        """
+        self.wait_until_held(host)
+        self.wait_for_periodic_update(host)
+        self.pause_periodic_update(host, PERIODIC_PAUSE)
+        self.assert_hypervisor_matches_placement_now(self.source, self.dest)
+        self.assertEqual(status, self.newest_migration(
+            server.id, 'migration').status,
+            'the migration changed before %s (bug 1879878)' % method)
+        self.release_call(host)
+
+    @decorators.idempotent_id('70ba2154-4f60-46c0-a164-1385b755cf14')
+    def test_periodic_update_before_the_confirm_drops_its_claim(self):
+        """Upstream's test_migrate_confirm (drop_race True); the source
+        keeps counting the old flavor until the claim is dropped, then
+        the server holds its flavor on the destination only.
+        """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        self.hold_call(self.source, 'drop_move_claim_at_source', server.id)
+        self.admin_servers_client.confirm_resize_server(server.id)
+        self.hold_the_claim_drop_through_a_periodic_update(
+            server, self.source, 'drop_move_claim_at_source', 'confirming')
+        self.wait_for_migration(server.id, 'migration', 'confirmed')
+        server = self.wait_for_server(server.id, 'ACTIVE')
+        self.assertEqual(self.dest, server.host)
+        self.assert_allocations(server.id, {self.dest: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_no_usage_change(self.source)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+    @decorators.idempotent_id('dcd27094-b852-4e53-ace0-917d2deefb7c')
+    def test_periodic_update_before_the_revert_drops_its_claim(self):
+        """Upstream's test_migrate_revert (drop_race True); the
+        destination keeps counting the flavor until the claim is dropped,
+        then the server is back on the source holding its flavor there
+        only.
+        """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        self.hold_call(self.dest, 'drop_move_claim_at_dest', server.id)
+        self.admin_servers_client.revert_resize_server(server.id)
+        self.hold_the_claim_drop_through_a_periodic_update(
+            server, self.dest, 'drop_move_claim_at_dest', 'reverting')
+        self.wait_for_migration(server.id, 'migration', 'reverted')
+        server = self.wait_for_server(server.id, 'ACTIVE')
+        self.assertEqual(self.source, server.host)
+        self.assert_allocations(server.id, {self.source: self.flavor})
+        self.assert_no_allocations(migration.uuid)
+        self.assert_no_usage_change(self.dest)
+        self.assert_hypervisor_matches_placement(self.source, self.dest)
+
+
 @testtools.skipUnless(CONF.tracker_feature_enabled.service_control,
                       '[tracker-feature-enabled] service_control is False')
 class SourceDownInVerifyResizeTest(_DriverFaultTest):
@@ -651,9 +731,9 @@ class HypervisorUsageWithoutPeriodicsTest(base.StrictHostsTestBase):
     """Bug 1818914 (test_servers.py ServerMovingTests.
     test_resize_confirm_assert_hypervisor_usage_no_periodics): right after
     a confirm or a revert, before any periodic task, os-hypervisors agrees
-    with Placement on both hosts (the strict computes run none). The race
-    of bug 1879878 (regressions/test_bug_1879878.py) with a periodic run
-    during the confirm is not replayed.
+    with Placement on both hosts (the strict computes run none). With a
+    periodic run before the claim's drop:
+    PeriodicUpdateBeforeTheClaimDropTest.
     """
 
     def moved(self):
