@@ -20,6 +20,7 @@ import json
 import os
 import pathlib
 import secrets as secrets_mod
+import select
 import shutil
 import signal
 import sys
@@ -259,8 +260,7 @@ def cmd_status(layout, args):
     computes = every_compute(layout)
     sup = supervisor.Supervisor(layout)
     if not computes and not sup.names():
-        print('no local cloud in %s; start one with: tools/localcloud up'
-              % layout.root)
+        print(_no_cloud(layout))
         return 1
     ctx = services.Context(layout, computes)
     rows = [(service.name, spec) for service in services.REGISTRY
@@ -373,16 +373,11 @@ def _add_compute(layout, host, options=''):
     except ValueError as exc:
         return _usage_error(exc)
     if not layout.state_file.exists():
-        return _usage_error('no local cloud in %s; start one with: '
-                            'tools/localcloud up' % layout.root)
+        return _usage_error(_no_cloud(layout))
     if host in {c.host for c in every_compute(layout)}:
         return _usage_error('the compute %s exists already' % host)
     # Else the new compute would wait the whole timeout for an API.
-    down = _shared_services_not_running(layout)
-    if down:
-        raise supervisor.LocalCloudError(
-            'the local cloud is not running (%s); start it with: '
-            'tools/localcloud up' % ', '.join(down))
+    _require_shared_services(layout)
     if not _in_cloud_venv(layout):
         _run_in_cloud_venv(layout, ['compute', 'add', host,
                                     '--options', options])
@@ -404,14 +399,31 @@ def _add_compute(layout, host, options=''):
     return 0
 
 
-def _shared_services_not_running(layout):
-    """Names of the services (not computes) with a process not running."""
+def _no_cloud(layout):
+    return ('no local cloud in %s; start one with: tools/localcloud up'
+            % layout.root)
+
+
+def _require_shared_services(layout):
+    """LocalCloudError naming each service (not a compute) that is
+    stopped or frozen.
+    """
     sup = supervisor.Supervisor(layout)
     ctx = services.Context(layout, [])
-    return [service.name for service in services.REGISTRY
-            if not service.per_host and any(
-                sup.state(spec.name) != 'running'
-                for spec in service.processes(ctx))]
+    away = {}
+    for service in services.REGISTRY:
+        if service.per_host:
+            continue
+        for spec in service.processes(ctx):
+            state = sup.state(spec.name)
+            if state != 'running':
+                away[service.name] = state or 'stopped'
+    if away:
+        raise supervisor.LocalCloudError(
+            'the local cloud does not serve: %s; "tools/localcloud up" '
+            'starts what is stopped, "tools/localcloud service thaw NAME" '
+            'thaws a frozen service' % ', '.join(
+                '%s (%s)' % kv for kv in sorted(away.items())))
 
 
 def _start_new_compute(layout, compute, options):
@@ -557,17 +569,19 @@ def cmd_conductor(layout, args):
     it.
     """
     if not layout.state_file.exists():
-        return _usage_error('no local cloud in %s; start one with: '
-                            'tools/localcloud up' % layout.root)
+        return _usage_error(_no_cloud(layout))
+    if args.action == 'pin' and not (
+            nova_service.COMPUTE_RPC_VERSION.fullmatch(args.version)):
+        return _usage_error(nova_service.bad_compute_rpc_version(
+            args.version))
+    # Checked before anything is written: a restart could not apply it.
+    _require_shared_services(layout)
     pinned = nova_service.conductor_compute_rpc_pin(layout)
     if args.action == 'pin':
         if pinned == args.version:
             print('nova-conductor sends compute RPC %s already' % pinned)
             return 0
-        try:
-            nova_service.pin_conductor_compute_rpc(layout, args.version)
-        except ValueError as exc:
-            return _usage_error(exc)
+        nova_service.pin_conductor_compute_rpc(layout, args.version)
         done = 'pinned the compute RPC of nova-conductor to %s' % (
             args.version)
     elif pinned is None:
@@ -594,8 +608,11 @@ def _restart(layout, names):
     if 'nova-conductor' in names:
         # The computes' heartbeats go through the conductor: while it was
         # away they stopped, and a compute that looks down refuses moves.
+        # A compute stopped on purpose sends none.
         nova_service.wait_for_compute_heartbeats(
-            layout, [c.host for c in every_compute(layout)], restarted_at)
+            layout, [c.host for c in every_compute(layout)
+                     if sup.state(nova_service.compute_spec(
+                         layout, c).name) == 'running'], restarted_at)
 
 
 def _restart_targets(layout, names):
@@ -788,7 +805,18 @@ def main(argv=None):
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        if not _stdout_closed():
+            raise
         # A reader that stopped early (``| head``): the rest is unwanted,
         # and the flush at exit must not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _stdout_closed():
+    """Whether standard output is a pipe its reader closed (and not some
+    other pipe or socket of the command).
+    """
+    poll = select.poll()
+    poll.register(sys.stdout.fileno(), select.POLLOUT)
+    return any(event & select.POLLERR for _, event in poll.poll(0))

@@ -452,8 +452,15 @@ def processes(binary):
 COMPUTE_RPC_VERSION = re.compile(r'[56]\.[0-9]{1,2}')
 
 
+def bad_compute_rpc_version(version):
+    return ('the compute RPC API version to pin is 5.0 to 6.x (nova 34 '
+            'still serves 5.x), not %r' % version)
+
+
 def service_overrides_path(layout, binary):
-    """Options set on nova-conductor (``conductor pin``), read last."""
+    """The overrides of nova-conductor or nova-scheduler, read after
+    nova.conf when present; only ``conductor pin`` writes one.
+    """
     return conf_dir(layout) / ('%s-overrides.conf' % binary)
 
 
@@ -464,8 +471,7 @@ def pin_conductor_compute_rpc(layout, version):
     a version nova does not serve.
     """
     if not COMPUTE_RPC_VERSION.fullmatch(version):
-        raise ValueError('the compute RPC API version to pin is 5.0 to 6.x '
-                         '(nova 34 still serves 5.x), not %r' % version)
+        raise ValueError(bad_compute_rpc_version(version))
     service_overrides_path(layout, 'nova-conductor').write_text(
         ini.render({'upgrade_levels': {'compute': version}}))
 

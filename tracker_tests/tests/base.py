@@ -304,44 +304,56 @@ class ThrowawayComputesTestBase(TrackerTestBase):
         return self.boot_and_check_allocations(self.throwaway_flavor, host,
                                                zone)
 
+    def setUp(self):
+        super().setUp()
+        self._own_zone_ids = []
+        # Registered before any add_compute: it runs after every compute
+        # is removed, and deleting a compute's service takes the host out
+        # of its aggregates, so the zones are empty by then. Until then
+        # their hosts stay isolated.
+        self.addCleanup(self._delete_own_zones)
+
+    def _delete_own_zones(self):
+        for aggregate_id in self._own_zone_ids:
+            self.admin_aggregates_client.delete_aggregate(aggregate_id)
+
     def zone_of_their_own(self, *hosts):
-        """Move these computes, added by this test, out of the shared
-        throwaway zone into an availability zone of this test's own;
-        returns its name. A server booted into it is scheduled among
-        them alone for every move, away from other tests' computes.
+        """Move these computes, added by this test, out of their zone into
+        an availability zone of this test's own; returns its name. A
+        server booted into it is scheduled among them alone for every
+        move, away from other tests' computes. The zone is deleted once
+        the computes are removed.
 
         No host is left outside an isolating aggregate, where another
-        test's server could land: the new aggregate carries the throwaway
-        zone's isolating trait from the start, takes the hosts before
-        they leave their aggregate, and is named a zone last (a host is
-        in one zone only). Nova cannot unname a zone, so at cleanup each
-        host is disabled before it leaves, the zone is deleted, and the
-        computes go as add_compute removes them.
+        test's server could land: the new aggregate carries the isolating
+        traits of the aggregates the hosts leave from the start, takes
+        the hosts before they leave, and is named a zone last (a host is
+        in one zone only).
         """
         for host in hosts:
-            self.require_added_compute(host, 'moves it to another zone')
+            self.require_added_compute(host, 'moves %s to another zone')
         client = self.admin_aggregates_client
         name = data_utils.rand_name(prefix=CONF.resource_name_prefix,
                                     name='zone')
-        aggregate = client.create_aggregate(name=name)['aggregate']['id']
-        self.addCleanup(client.delete_aggregate, aggregate)
-        client.set_metadata(aggregate, metadata={
-            key: value for key, value in
-            self.throwaway_flavor['extra_specs'].items()
-            if key.startswith('trait:')})
-
-        def leave(host):
-            self.admin_services_client.update_service(
-                self.compute_service(host).id, status='disabled')
-            client.remove_host(aggregate, host=host)
-
+        aggregate_id = client.create_aggregate(name=name)['aggregate']['id']
+        self._own_zone_ids.append(aggregate_id)
+        left = [a for a in client.list_aggregates()['aggregates']
+                if set(hosts) & set(a['hosts'])]
+        isolation = {key: value for a in left
+                     for key, value in a['metadata'].items()
+                     if key.startswith('trait:')}
+        if not isolation:
+            self.fail('%s are in no aggregate that requires a trait '
+                      '(trait:NAME=required): outside it, any server could '
+                      'land on them' % ', '.join(hosts))
+        client.set_metadata(aggregate_id, metadata=isolation)
         for host in hosts:
-            client.add_host(aggregate, host=host)
-            self.addCleanup(leave, host)
-            for other in client.list_aggregates()['aggregates']:
-                if other['id'] != aggregate and host in other['hosts']:
-                    client.remove_host(other['id'], host=host)
-        client.set_metadata(aggregate, metadata={'availability_zone': name})
+            client.add_host(aggregate_id, host=host)
+        for aggregate in left:
+            for host in set(hosts) & set(aggregate['hosts']):
+                client.remove_host(aggregate['id'], host=host)
+        client.set_metadata(aggregate_id,
+                            metadata={'availability_zone': name})
         return name
 
 

@@ -249,12 +249,17 @@ class ServiceControlMixin:
         if not template:
             raise self.skipException('[tracker] %s is not set' % option)
         argv = tracker_config.render_command(template, **values)
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=CONF.tracker.command_timeout)
+        command = '[tracker] %s for %s' % (
+            option, ', '.join('%s %s' % kv for kv in values.items()))
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True,
+                                    timeout=CONF.tracker.command_timeout)
+        except subprocess.TimeoutExpired:
+            self.fail('%s ran longer than [tracker] command_timeout (%d s)'
+                      % (command, CONF.tracker.command_timeout))
         if result.returncode:
-            self.fail('[tracker] %s for %s exited %d: %s' % (
-                option, ', '.join('%s %s' % kv for kv in values.items()),
-                result.returncode,
+            self.fail('%s exited %d: %s' % (
+                command, result.returncode,
                 (result.stderr or result.stdout).strip()[-500:]))
         return result.stdout
 
@@ -475,9 +480,9 @@ class ServiceControlMixin:
             raise AssertionError('%s restarts nova-conductor but does not '
                                  'set disturbs_shared_services'
                                  % type(self).__name__)
-        if not CONF.tracker.conductor_unpin_command:
-            raise self.skipException(
-                '[tracker] conductor_unpin_command is not set')
+        for option in ('conductor_pin_command', 'conductor_unpin_command'):
+            if not getattr(CONF.tracker, option):
+                raise self.skipException('[tracker] %s is not set' % option)
         self.addCleanup(self._run_service_command, 'conductor_unpin_command')
         self._run_service_command('conductor_pin_command', version=version)
 
@@ -540,18 +545,19 @@ class ServiceControlMixin:
         """Delete the compute service of ``host``, one that add_compute
         started for this test: there is no undoing it.
         """
-        self.require_added_compute(host, 'deletes its service')
+        self.require_added_compute(host, 'deletes the service of %s')
         self.compute_services_client.delete_service(
             self.compute_service(host).id)
 
-    def require_added_compute(self, host, what):
+    def require_added_compute(self, host, action):
         """AssertionError unless add_compute started ``host`` for this
         test: only such a compute is the test's to change for good.
+        ``action`` says what the test does to it (``%s``: the host).
         """
         if host not in (getattr(self, '_added_computes', None) or ()):
-            raise AssertionError('%s %s %s, a compute it did not add '
-                                 '(add_compute)'
-                                 % (type(self).__name__, what, host))
+            raise AssertionError('%s %s, a compute it did not add '
+                                 '(add_compute)' % (type(self).__name__,
+                                                    action % host))
 
     def aggregates_of(self, host):
         """Names of the host aggregates ``host`` is in."""

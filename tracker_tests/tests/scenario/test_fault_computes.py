@@ -167,6 +167,14 @@ class PinnedComputeRpcRescheduleTest(_RescheduledToTheAlternate,
     #: Restarts nova-conductor, which every test needs.
     disturbs_shared_services = True
 
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        # Before setUp takes the whole cloud for a test that cannot run.
+        for option in ('conductor_pin_command', 'conductor_unpin_command'):
+            if not getattr(CONF.tracker, option):
+                raise cls.skipException('[tracker] %s is not set' % option)
+
     def migrate_with_the_conductor_pinned_to(self, version):
         self.pin_conductor_compute_rpc(version)
         server = self.boot(host=CONF.tracker.slow_live_migration_host)

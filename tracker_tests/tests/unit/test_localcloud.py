@@ -14,12 +14,14 @@ process supervisor. Nothing here starts an OpenStack service."""
 
 import configparser
 import json
+import os
 import pathlib
 import signal
 import subprocess
 import sys
 import time
 
+import fixtures
 import testtools
 
 from tracker_tests import config as tracker_config
@@ -301,10 +303,18 @@ class ConductorPinTest(testtools.TestCase):
             '--state-dir', str(self.root), 'conductor', 'pin', '7.0'])
         self.assertEqual(2, code)
         self.assertIn("not '7.0'", err)
-        code, out, _ = clitools.run_main(cli.main, [
+        code, _, err = clitools.run_main(cli.main, [
             '--state-dir', str(self.root), 'conductor', 'unpin'])
-        self.assertEqual(0, code)
-        self.assertIn('nova-conductor is not pinned', out)
+        self.assertEqual(1, code)
+        self.assertIn('the local cloud does not serve', err)
+        # With the cloud down nothing is written: no restart applies it.
+        code, _, err = clitools.run_main(cli.main, [
+            '--state-dir', str(self.root), 'conductor', 'pin', '5.1'])
+        self.assertEqual(1, code)
+        self.assertIn('the local cloud does not serve: database (stopped)',
+                      err)
+        self.assertIsNone(nova_service.conductor_compute_rpc_pin(
+            self.layout))
 
 
 class ComputesOfUpTest(testtools.TestCase):
@@ -833,9 +843,9 @@ class CommandLineTest(testtools.TestCase):
         code, _, err = clitools.run_main(cli.main, [
             '--state-dir', str(root), 'compute', 'add', 'fault-throwaway-1'])
         self.assertEqual(1, code)
-        self.assertIn('the local cloud is not running (database, '
-                      'message-bus, keystone', err)
-        self.assertIn('start it with: tools/localcloud up', err)
+        self.assertIn('the local cloud does not serve: database (stopped), '
+                      'glance (stopped)', err)
+        self.assertIn('"tools/localcloud up" starts what is stopped', err)
         self.assertNotIn('throwaway_computes',
                          json.loads(layout.state_file.read_text()))
 
@@ -868,6 +878,14 @@ class CommandLineTest(testtools.TestCase):
                           'throwaway_computes': ['fault-throwaway-2']},
                          json.loads(layout.state_file.read_text()))
         self.assertEqual([], [p.name for p in root.glob('*.partial')])
+
+    def test_only_a_closed_standard_output_counts_as_a_reader_gone(self):
+        read, write = os.pipe()
+        with open(write, 'w') as pipe:
+            self.useFixture(fixtures.MonkeyPatch('sys.stdout', pipe))
+            self.assertFalse(cli._stdout_closed())
+            os.close(read)
+            self.assertTrue(cli._stdout_closed())
 
     def test_bad_compute_count_names_the_flag(self):
         code, _, err = self.run_cli('up', '--computes', 'zero')
