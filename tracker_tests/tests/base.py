@@ -200,9 +200,7 @@ class FaultHostsTestBase(TrackerTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('fault_flavor_ref',) + cls.required_hosts:
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('fault_flavor_ref', *cls.required_hosts)
 
     @classmethod
     def resource_setup(cls):
@@ -239,9 +237,7 @@ class StrictHostsTestBase(TrackerTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('strict_flavor_ref', 'strict_resize_flavor_ref'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('strict_flavor_ref', 'strict_resize_flavor_ref')
         if len(CONF.tracker.strict_hosts) < 2:
             raise cls.skipException('[tracker] strict_hosts names %d '
                                     'hosts, 2 are needed'
@@ -285,10 +281,8 @@ class ThrowawayComputesTestBase(TrackerTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('compute_add_command', 'compute_remove_command',
-                       'throwaway_flavor_ref'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('compute_add_command', 'compute_remove_command',
+                            'throwaway_flavor_ref')
         if not CONF.tracker_feature_enabled.service_control:
             raise cls.skipException(
                 '[tracker-feature-enabled] service_control is False')

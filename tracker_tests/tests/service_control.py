@@ -95,6 +95,15 @@ class ServiceControlMixin:
     #: tests run alone.
     disturbs_shared_services = False
 
+    @classmethod
+    def skip_unless_set(cls, *options):
+        """Skip unless each of these [tracker] options is set; the first
+        that is not is named.
+        """
+        for option in options:
+            if not getattr(CONF.tracker, option):
+                raise cls.skipException('[tracker] %s is not set' % option)
+
     # -- the cloud lock -------------------------------------------------------
 
     def hold_cloud(self):
@@ -480,9 +489,8 @@ class ServiceControlMixin:
             raise AssertionError('%s restarts nova-conductor but does not '
                                  'set disturbs_shared_services'
                                  % type(self).__name__)
-        for option in ('conductor_pin_command', 'conductor_unpin_command'):
-            if not getattr(CONF.tracker, option):
-                raise self.skipException('[tracker] %s is not set' % option)
+        self.skip_unless_set('conductor_pin_command',
+                             'conductor_unpin_command')
         self.addCleanup(self._run_service_command, 'conductor_unpin_command')
         self._run_service_command('conductor_pin_command', version=version)
 

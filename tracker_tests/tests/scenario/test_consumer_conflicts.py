@@ -40,9 +40,8 @@ class ConsumerConflictTest(base.TrackerTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('placement_fault_command', 'compute_fault_command'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('placement_fault_command',
+                            'compute_fault_command')
 
     def in_verify_resize(self):
         self.source, self.dest = self.pick_hosts(2)

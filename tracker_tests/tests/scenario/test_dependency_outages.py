@@ -50,9 +50,7 @@ class _OutageTest(base.StrictHostsTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('service_command', 'compute_fault_command'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('service_command', 'compute_fault_command')
 
     def take_service_away_during(self, host, method, server_id, act,
                                  service, action='stop'):

@@ -171,9 +171,8 @@ class PinnedComputeRpcRescheduleTest(_RescheduledToTheAlternate,
     def skip_checks(cls):
         super().skip_checks()
         # Before setUp takes the whole cloud for a test that cannot run.
-        for option in ('conductor_pin_command', 'conductor_unpin_command'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('conductor_pin_command',
+                            'conductor_unpin_command')
 
     def migrate_with_the_conductor_pinned_to(self, version):
         self.pin_conductor_compute_rpc(version)

@@ -372,20 +372,33 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
     #: may be on its way there.
     disturbs_shared_services = True
 
-    def hold_the_claim_drop_through_a_periodic_update(self, server, host,
-                                                      method, status):
-        """``method`` of ``host`` held for ``server`` until a periodic run
-        of ``host`` that began meanwhile ended; then the move is still
-        counted where Placement holds it, its migration in ``status``.
+    def end_the_move_through_a_periodic_update(self, end):
+        """Cold migrate a server to the destination, then ``end`` it
+        ('confirm' or 'revert'), holding the drop of its claim until a
+        periodic run of that host that began meanwhile ended; then the
+        move is still counted where Placement holds it and its migration
+        not yet done. Returns (server, migration) once it is.
         """
+        server = self.boot_on_locked_source()
+        server, migration = self.cold_migrate_server(server.id, self.dest)
+        host, method, ending, ended = {
+            'confirm': (self.source, 'drop_move_claim_at_source',
+                        'confirming', 'confirmed'),
+            'revert': (self.dest, 'drop_move_claim_at_dest', 'reverting',
+                       'reverted')}[end]
+        self.hold_call(host, method, server.id)
+        getattr(self.admin_servers_client, '%s_resize_server' % end)(
+            server.id)
         self.wait_until_held(host)
         self.wait_for_periodic_update(host)
         self.pause_periodic_update(host, PERIODIC_PAUSE)
         self.assert_hypervisor_matches_placement_now(self.source, self.dest)
-        self.assertEqual(status, self.newest_migration(
+        self.assertEqual(ending, self.newest_migration(
             server.id, 'migration').status,
             'the migration changed before %s (bug 1879878)' % method)
         self.release_call(host)
+        migration = self.wait_for_migration(server.id, 'migration', ended)
+        return self.wait_for_server(server.id, 'ACTIVE'), migration
 
     @decorators.idempotent_id('70ba2154-4f60-46c0-a164-1385b755cf14')
     def test_periodic_update_before_the_confirm_drops_its_claim(self):
@@ -393,14 +406,8 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
         keeps counting the old flavor until the claim is dropped, then
         the server holds its flavor on the destination only.
         """
-        server = self.boot_on_locked_source()
-        server, migration = self.cold_migrate_server(server.id, self.dest)
-        self.hold_call(self.source, 'drop_move_claim_at_source', server.id)
-        self.admin_servers_client.confirm_resize_server(server.id)
-        self.hold_the_claim_drop_through_a_periodic_update(
-            server, self.source, 'drop_move_claim_at_source', 'confirming')
-        self.wait_for_migration(server.id, 'migration', 'confirmed')
-        server = self.wait_for_server(server.id, 'ACTIVE')
+        server, migration = self.end_the_move_through_a_periodic_update(
+            'confirm')
         self.assertEqual(self.dest, server.host)
         self.assert_allocations(server.id, {self.dest: self.flavor})
         self.assert_no_allocations(migration.uuid)
@@ -414,14 +421,8 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
         then the server is back on the source holding its flavor there
         only.
         """
-        server = self.boot_on_locked_source()
-        server, migration = self.cold_migrate_server(server.id, self.dest)
-        self.hold_call(self.dest, 'drop_move_claim_at_dest', server.id)
-        self.admin_servers_client.revert_resize_server(server.id)
-        self.hold_the_claim_drop_through_a_periodic_update(
-            server, self.dest, 'drop_move_claim_at_dest', 'reverting')
-        self.wait_for_migration(server.id, 'migration', 'reverted')
-        server = self.wait_for_server(server.id, 'ACTIVE')
+        server, migration = self.end_the_move_through_a_periodic_update(
+            'revert')
         self.assertEqual(self.source, server.host)
         self.assert_allocations(server.id, {self.source: self.flavor})
         self.assert_no_allocations(migration.uuid)

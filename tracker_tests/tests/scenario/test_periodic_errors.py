@@ -34,9 +34,8 @@ class PeriodicUpdateFailsTest(base.TrackerTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('compute_fault_command', 'compute_fault_show_command'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('compute_fault_command',
+                            'compute_fault_show_command')
 
     @decorators.idempotent_id('c415f240-2734-45bc-8d1e-5d6e7f809116')
     def test_provider_tree_update_fails_then_recovers(self):
@@ -66,10 +65,8 @@ class PlacementReportFailsTest(base.TrackerTestBase):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        for option in ('placement_fault_command',
-                       'placement_fault_show_command'):
-            if not getattr(CONF.tracker, option):
-                raise cls.skipException('[tracker] %s is not set' % option)
+        cls.skip_unless_set('placement_fault_command',
+                            'placement_fault_show_command')
 
     @decorators.idempotent_id('d5260351-3845-46cd-9e2f-6e7f8091a217')
     def test_placement_fails_the_periodic_reads_then_recovers(self):
