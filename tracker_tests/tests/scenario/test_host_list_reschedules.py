@@ -111,7 +111,8 @@ class ResizeDownTheHostListTest(base.ThrowawayComputesTestBase):
         As upstream asserts: ERROR, the old flavor still held on the
         source, nothing on any candidate. Beyond upstream: the resize was
         tried on every candidate before the conductor gave up (the
-        server's fault: MaxRetriesExceeded), the migration is ``error``
+        server's fault: the claim failure on the last alternate), the
+        migration is ``error``
         and holds nothing, os-hypervisors agrees on every host, the audit
         finds nothing, and the delete frees the source.
         """
@@ -122,7 +123,10 @@ class ResizeDownTheHostListTest(base.ThrowawayComputesTestBase):
         migration = self.wait_for_migration(self.server.id, 'resize',
                                             'error')
         server = self.wait_for_server(self.server.id, 'ERROR')
-        self.assertIn('Exceeded maximum number of retries',
+        # Each failed claim erred the server in turn: the last one tried
+        # was the last alternate.
+        self.assertIn('fault injected by tracker_tests into '
+                      'node_is_available on %s ' % self.candidates[-1],
                       server.fault or '')
         self.assert_tried_on_every_candidate(server.id)
         self.assertEqual(self.source, server.host)
