@@ -574,22 +574,30 @@ def cmd_conductor(layout, args):
             nova_service.COMPUTE_RPC_VERSION.fullmatch(args.version)):
         return _usage_error(nova_service.bad_compute_rpc_version(
             args.version))
-    # Checked before anything is written: a restart could not apply it.
-    _require_shared_services(layout)
     pinned = nova_service.conductor_compute_rpc_pin(layout)
-    if args.action == 'pin':
+    if args.action == 'unpin':
+        if pinned is None:
+            print('nova-conductor is not pinned')
+            return 0
+        # Removed whatever else fails: the conductor's next start, by
+        # this command or by up, is unpinned.
+        nova_service.service_overrides_path(layout, 'nova-conductor').unlink()
+        done = 'unpinned nova-conductor (from %s)' % pinned
+        try:
+            _require_shared_services(layout)
+        except supervisor.LocalCloudError as exc:
+            raise supervisor.LocalCloudError(
+                '%s, not restarted: %s' % (done, exc))
+    else:
+        # Checked before anything is written: a restart could not apply
+        # it.
+        _require_shared_services(layout)
         if pinned == args.version:
             print('nova-conductor sends compute RPC %s already' % pinned)
             return 0
         nova_service.pin_conductor_compute_rpc(layout, args.version)
         done = 'pinned the compute RPC of nova-conductor to %s' % (
             args.version)
-    elif pinned is None:
-        print('nova-conductor is not pinned')
-        return 0
-    else:
-        nova_service.service_overrides_path(layout, 'nova-conductor').unlink()
-        done = 'unpinned nova-conductor (from %s)' % pinned
     _restart(layout, ['nova-conductor'])
     print('%s and restarted it' % done)
     return 0

@@ -27,6 +27,7 @@ from tempest import config
 from tempest.lib.common import api_microversion_fixture
 from tempest.lib.common import api_version_utils
 from tempest.lib.common.utils import data_utils
+from tempest.lib import exceptions as lib_exc
 from tempest import test
 
 from tracker_tests.audit import snapshot
@@ -308,8 +309,17 @@ class ThrowawayComputesTestBase(TrackerTestBase):
         self.addCleanup(self._delete_own_zones)
 
     def _delete_own_zones(self):
+        # Each is tried: a host left in one (its compute could not be
+        # removed) must not keep the others.
+        failures = []
         for aggregate_id in self._own_zone_ids:
-            self.admin_aggregates_client.delete_aggregate(aggregate_id)
+            try:
+                self.admin_aggregates_client.delete_aggregate(aggregate_id)
+            except lib_exc.ClientRestClientException as exc:
+                failures.append('aggregate %s: %s' % (aggregate_id, exc))
+        if failures:
+            self.fail('zones of this test left behind:\n  %s'
+                      % '\n  '.join(failures))
 
     def zone_of_their_own(self, *hosts):
         """Move these computes, added by this test, out of their zone into

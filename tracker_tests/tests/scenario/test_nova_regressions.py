@@ -360,12 +360,14 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
     fault driver holds that call at its entry, before the resource
     semaphore, while a whole periodic run goes by.
 
-    Before the fix the migration was already confirmed (reverted) there,
-    so the run stopped counting the move on that host while its claim
-    and Placement's allocation were still held. As upstream asserts,
-    the host still counts the move after that run: os-hypervisors agrees
-    with Placement on both hosts, the migration still confirming
-    (reverting). Then the held call goes on and the move ends as usual.
+    Before the fix the migration was already confirmed (reverted), so
+    such a run on the source stopped counting the move there while its
+    claim and Placement's allocation were still held. As upstream
+    asserts, both hosts still count the move after a run of each:
+    os-hypervisors' figures equal Placement's usage on both (read
+    directly: the audit leaves hosts with a move under way alone), the
+    migration still confirming (reverting). Then the held call goes on
+    and the move ends as usual.
     """
 
     #: Reads the hosts' hypervisor figures once: no other test's server
@@ -375,9 +377,10 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
     def end_the_move_through_a_periodic_update(self, end):
         """Cold migrate a server to the destination, then ``end`` it
         ('confirm' or 'revert'), holding the drop of its claim until a
-        periodic run of that host that began meanwhile ended; then the
-        move is still counted where Placement holds it and its migration
-        not yet done. Returns (server, migration) once it is.
+        periodic run of both hosts that began meanwhile ended; then both
+        still count what Placement holds there (the move's two sides) and
+        its migration is not yet done. Returns (server, migration) once
+        it is.
         """
         server = self.boot_on_locked_source()
         server, migration = self.cold_migrate_server(server.id, self.dest)
@@ -390,9 +393,13 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
         getattr(self.admin_servers_client, '%s_resize_server' % end)(
             server.id)
         self.wait_until_held(host)
-        self.wait_for_periodic_update(host)
-        self.pause_periodic_update(host, PERIODIC_PAUSE)
-        self.assert_hypervisor_matches_placement_now(self.source, self.dest)
+        # Both: before the fix a revert held on the destination let the
+        # source stop counting the migration.
+        for moved in (self.source, self.dest):
+            self.wait_for_periodic_update(moved)
+        for moved in (self.source, self.dest):
+            self.pause_periodic_update(moved, PERIODIC_PAUSE)
+        self.assert_hypervisor_counts_placement_usage(self.source, self.dest)
         self.assertEqual(ending, self.newest_migration(
             server.id, 'migration').status,
             'the migration changed before %s (bug 1879878)' % method)

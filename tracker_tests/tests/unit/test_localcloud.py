@@ -303,16 +303,26 @@ class ConductorPinTest(testtools.TestCase):
             '--state-dir', str(self.root), 'conductor', 'pin', '7.0'])
         self.assertEqual(2, code)
         self.assertIn("not '7.0'", err)
-        code, _, err = clitools.run_main(cli.main, [
+        code, out, _ = clitools.run_main(cli.main, [
             '--state-dir', str(self.root), 'conductor', 'unpin'])
-        self.assertEqual(1, code)
-        self.assertIn('the local cloud does not serve', err)
+        self.assertEqual(0, code)
+        self.assertIn('nova-conductor is not pinned', out)
         # With the cloud down nothing is written: no restart applies it.
         code, _, err = clitools.run_main(cli.main, [
             '--state-dir', str(self.root), 'conductor', 'pin', '5.1'])
         self.assertEqual(1, code)
         self.assertIn('the local cloud does not serve: database (stopped)',
                       err)
+        self.assertIsNone(nova_service.conductor_compute_rpc_pin(
+            self.layout))
+        # A pin left by a pin whose restart failed: unpin removes it even
+        # so, and says that nothing restarted.
+        nova_service.pin_conductor_compute_rpc(self.layout, '5.1')
+        code, _, err = clitools.run_main(cli.main, [
+            '--state-dir', str(self.root), 'conductor', 'unpin'])
+        self.assertEqual(1, code)
+        self.assertIn('unpinned nova-conductor (from 5.1), not restarted: '
+                      'the local cloud does not serve', err)
         self.assertIsNone(nova_service.conductor_compute_rpc_pin(
             self.layout))
 
