@@ -11,11 +11,17 @@
 # under the License.
 """A private RabbitMQ node (and its epmd) listening on loopback only."""
 
+import os
+import subprocess
+
 from local_cloud import layout as layout_mod
 from local_cloud import supervisor
 
 NODE_NAME = 'localcloud@localhost'
 RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
+#: Not /usr/sbin/rabbitmqctl: that wrapper becomes the system's rabbitmq
+#: user, whose home holds another Erlang cookie than our node's.
+RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl'
 
 
 def _dir(layout):
@@ -72,3 +78,64 @@ def process_specs(ctx):
             name='rabbitmq', argv=[RABBITMQ_SERVER], env=rabbit_env,
             ports=('rabbitmq', 'rabbitmq_dist'), ready='tcp'),
     ]
+
+
+def consumed_queues(layout, timeout=30):
+    """The names of the queues that have a consumer now.
+
+    Raises supervisor.LocalCloudError with rabbitmqctl's last line when
+    the node does not answer (still starting, or gone).
+    """
+    env = dict(os.environ)
+    env.update(_erlang_env(layout))
+    try:
+        listing = subprocess.run(
+            [RABBITMQCTL, '-n', NODE_NAME, 'list_queues', '--quiet',
+             '--no-table-headers', 'name', 'consumers'],
+            env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise supervisor.LocalCloudError(
+            'rabbitmqctl list_queues did not answer within %d s' % timeout)
+    if listing.returncode:
+        said = (listing.stderr or listing.stdout).strip().splitlines()
+        raise supervisor.LocalCloudError(
+            'rabbitmqctl list_queues failed: %s' % (
+                said[0] if said else 'exit code %d' % listing.returncode))
+    consumed = set()
+    for line in listing.stdout.splitlines():
+        name, _, consumers = line.rpartition('\t')
+        if name and consumers.strip().isdigit() and int(consumers):
+            consumed.add(name)
+    return consumed
+
+
+def _remembered_path(layout):
+    # Not *.json: the supervisor's process records are.
+    return layout.run / 'message-bus-consumed-queues.txt'
+
+
+def remember_consumed_queues(layout):
+    """The ``before_outage`` of the message bus: which queues have a
+    consumer before it is stopped, killed or frozen, for its next start or
+    thaw to wait for (the reply queues of the services included, which
+    nothing else names). Nothing is remembered when it does not answer.
+    """
+    try:
+        queues = consumed_queues(layout)
+    except supervisor.LocalCloudError:
+        forget_consumed_queues(layout)
+        return
+    layout.run.mkdir(parents=True, exist_ok=True)
+    _remembered_path(layout).write_text(''.join(
+        '%s\n' % name for name in sorted(queues)))
+
+
+def remembered_queues(layout):
+    try:
+        return set(_remembered_path(layout).read_text().split())
+    except FileNotFoundError:
+        return set()
+
+
+def forget_consumed_queues(layout):
+    _remembered_path(layout).unlink(missing_ok=True)

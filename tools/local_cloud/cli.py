@@ -26,6 +26,7 @@ import signal
 import sys
 import time
 
+from local_cloud import broker
 from local_cloud import clients
 from local_cloud import control
 from local_cloud import fix_reverts
@@ -312,6 +313,8 @@ def cmd_down(layout, args):
         # Quick ones are gone before stop() looks.
         if sup.stop(name) or name in signalled:
             print('stopped %s' % name)
+    # The next up starts every service afresh: nothing to wait for.
+    broker.forget_consumed_queues(layout)
     return 0
 
 
@@ -530,9 +533,12 @@ def cmd_service(layout, args):
             service) else ''
         return _usage_error('unknown service %r%s; the services are: %s' % (
             args.name, hint, ', '.join(services.controllable())))
-    print(control.act(supervisor.Supervisor(layout),
-                      _service_target(layout, service, computes_of(layout)),
-                      args.action))
+    sup = supervisor.Supervisor(layout)
+    target = _service_target(layout, service, computes_of(layout))
+    if service.before_outage and args.action in control.OUTAGES and any(
+            sup.state(spec.name) == 'running' for spec in target.specs):
+        service.before_outage(layout)
+    print(control.act(sup, target, args.action))
     return 0
 
 

@@ -25,6 +25,8 @@ import typing
 from local_cloud import supervisor
 
 ACTIONS = ('stop', 'start', 'kill', 'freeze', 'thaw')
+#: The actions that take a running service away.
+OUTAGES = ('stop', 'kill', 'freeze')
 
 
 @dataclasses.dataclass(frozen=True)

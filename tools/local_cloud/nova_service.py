@@ -19,6 +19,7 @@ import subprocess
 import time
 import uuid
 
+from local_cloud import broker
 from local_cloud import ini
 from local_cloud import layout as layout_mod
 from local_cloud import rest
@@ -514,6 +515,59 @@ def reports_up(binary):
                 % (binary, datetime.datetime.fromtimestamp(
                     since, datetime.timezone.utc).strftime('%H:%M:%S')))
     return check
+
+
+#: The message-bus queues each nova RPC server consumes (one connection
+#: each), by process name: a cast to a queue nobody consumes is dropped.
+#: A compute has two since nova 34 (nova/compute/rpcapi.py RPC_TOPIC_ALT,
+#: the server that finishes work during a graceful shutdown).
+RPC_QUEUES = {
+    'nova-conductor': ('conductor',),
+    'nova-scheduler': ('scheduler',),
+}
+COMPUTE_RPC_QUEUES = ('compute.%s', 'compute-alt.%s')
+
+
+def _rpc_queues_of_running(sup):
+    expected = {}
+    for name in sup.names():
+        if sup.state(name) != 'running':
+            continue  # a frozen service reconnects when it thaws
+        if name.startswith('nova-compute-'):
+            host = name[len('nova-compute-'):]
+            expected[name] = [q % host for q in COMPUTE_RPC_QUEUES]
+        elif name in RPC_QUEUES:
+            expected[name] = list(RPC_QUEUES[name])
+    return expected
+
+
+def back_on_the_bus(layout, since):
+    """The ``confirm_up`` of the message bus: its port answers before
+    the services are back on it. Each connection of theirs reconnects on
+    its own back-off (up to 30 s apart) and declares its queues anew, the
+    restarted broker having lost them; until then what is sent to them is
+    lost: a confirm cast to the source compute, a conductor's reply. None
+    once every running nova RPC server, and every queue consumed before
+    the outage (service stop|kill|freeze remembered them), has a consumer
+    again.
+    """
+    try:
+        consumed = broker.consumed_queues(layout)
+    except supervisor.LocalCloudError as exc:
+        return str(exc)
+    late = sorted('%s (%s)' % (name, ', '.join(q for q in queues
+                                               if q not in consumed))
+                  for name, queues in _rpc_queues_of_running(
+                      supervisor.Supervisor(layout)).items()
+                  if not set(queues) <= consumed)
+    unconsumed = sorted(broker.remembered_queues(layout) - consumed)
+    if unconsumed:
+        late.append('queues consumed before the outage: %s' % (
+            ', '.join(unconsumed)))
+    if late:
+        return 'not back on the message bus yet: %s' % '; '.join(late)
+    broker.forget_consumed_queues(layout)
+    return None
 
 
 def wait_for_compute_heartbeats(layout, hosts, since, timeout=120):

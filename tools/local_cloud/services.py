@@ -84,6 +84,9 @@ class Service:
     #: since ``since`` (time.time()), beyond answering on a port, or why
     #: not yet; polled after ``service start|thaw``.
     confirm_up: typing.Callable = None
+    #: layout -> None: run by ``service stop|kill|freeze`` before it acts,
+    #: to note what ``confirm_up`` waits for after.
+    before_outage: typing.Callable = None
     catalog: CatalogEntry = None
     #: Used by every other service: ``down`` stops it last.
     infrastructure: bool = False
@@ -116,6 +119,8 @@ REGISTRY = (
     Service('message-bus', 1, broker.process_specs,
             ports={'epmd': 28369, 'rabbitmq': 28672, 'rabbitmq_dist': 28673},
             config_files=broker.config_files,
+            before_outage=broker.remember_consumed_queues,
+            confirm_up=nova_service.back_on_the_bus,
             infrastructure=True),
     Service('keystone', 2, wsgi.processes('keystone'),
             ports={'keystone': 28500},

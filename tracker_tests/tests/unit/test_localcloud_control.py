@@ -27,6 +27,7 @@ import testtools
 TOOLS = pathlib.Path(__file__).resolve().parents[3] / 'tools'
 sys.path.insert(0, str(TOOLS))
 
+from local_cloud import broker  # noqa: E402
 from local_cloud import cli  # noqa: E402
 from local_cloud import control  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
@@ -259,6 +260,117 @@ class ReportsUpTest(testtools.TestCase):
             yield
 
 
+#: What rabbitmqctl list_queues --quiet --no-table-headers name consumers
+#: printed on the local cloud (trimmed): a compute's two RPC servers, the
+#: conductor, a reply queue, and a queue without consumer.
+LIST_QUEUES = (
+    'compute-alt.fault-strict1\t1\n'
+    'compute.fault-strict1\t1\n'
+    'conductor\t1\n'
+    'reply_4f0e6b2a8c1d4e5f9a7b3c2d1e0f9a8b\t1\n'
+    'scheduler\t0\n')
+
+
+class RpcServersConsumeTest(ControlTestCase):
+    """The message bus counts as back once nova's RPC servers consume."""
+
+    def setUp(self):
+        super().setUp()
+        self.consumed = set()
+        self.useFixture(fixtures.MonkeyPatch(
+            'local_cloud.broker.consumed_queues',
+            lambda layout: set(self.consumed)))
+
+    def run_process(self, name):
+        self.sup.start(self.spec(name))
+
+    def test_every_running_rpc_server_must_consume_its_queues(self):
+        self.run_process('nova-conductor')
+        self.run_process('nova-compute-c1')
+        self.run_process('keystone')  # no RPC server: not waited for
+        self.consumed = {'conductor', 'compute.c1'}
+        self.assertEqual('not back on the message bus yet: '
+                         'nova-compute-c1 (compute-alt.c1)',
+                         nova_service.back_on_the_bus(self.layout, 0))
+        self.consumed.add('compute-alt.c1')
+        self.assertIsNone(nova_service.back_on_the_bus(self.layout, 0))
+
+    def test_queues_consumed_before_the_outage_are_waited_for(self):
+        self.consumed = {'reply_1', 'reply_2'}
+        broker.remember_consumed_queues(self.layout)
+        self.consumed = {'reply_2'}
+        self.assertEqual('not back on the message bus yet: queues '
+                         'consumed before the outage: reply_1',
+                         nova_service.back_on_the_bus(self.layout, 0))
+        self.consumed = {'reply_1', 'reply_2'}
+        self.assertIsNone(nova_service.back_on_the_bus(self.layout, 0))
+        # Waited for once: the next start has its own outage to wait for.
+        self.assertEqual(set(), broker.remembered_queues(self.layout))
+
+    def test_nothing_is_remembered_of_a_broker_that_does_not_answer(self):
+        self.consumed = {'reply_1'}
+        broker.remember_consumed_queues(self.layout)
+        self.useFixture(fixtures.MonkeyPatch(
+            'local_cloud.broker.consumed_queues', self.broker_fails))
+        broker.remember_consumed_queues(self.layout)
+        self.assertEqual(set(), broker.remembered_queues(self.layout))
+
+    def broker_fails(self, layout):
+        raise supervisor.LocalCloudError(
+            'rabbitmqctl list_queues failed: Error: unable to perform '
+            'an operation on node')
+
+    def test_stopped_and_frozen_services_are_not_waited_for(self):
+        self.run_process('nova-scheduler')
+        self.sup.freeze('nova-scheduler')
+        self.addCleanup(self.sup.send_signal, 'nova-scheduler',
+                        signal.SIGCONT)
+        self.assertIsNone(nova_service.back_on_the_bus(self.layout, 0))
+
+    def test_a_broker_that_does_not_answer_is_the_reason(self):
+        self.run_process('nova-conductor')
+        with fixtures.MonkeyPatch('local_cloud.broker.consumed_queues',
+                                  self.broker_fails):
+            self.assertIn('rabbitmqctl list_queues failed',
+                          nova_service.back_on_the_bus(self.layout, 0))
+
+
+class ConsumedQueuesTest(testtools.TestCase):
+
+    def listing(self, returncode=0, stdout='', stderr=''):
+        calls = []
+
+        def run(argv, **kwargs):
+            calls.append((argv, kwargs['env']))
+            return broker.subprocess.CompletedProcess(
+                argv, returncode, stdout, stderr)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'local_cloud.broker.subprocess.run', run))
+        return calls
+
+    def test_queues_with_a_consumer_of_our_node(self):
+        calls = self.listing(stdout=LIST_QUEUES)
+        layout = layout_mod.Layout.from_env('/srv/cloud')
+        self.assertEqual(
+            {'compute-alt.fault-strict1', 'compute.fault-strict1',
+             'conductor', 'reply_4f0e6b2a8c1d4e5f9a7b3c2d1e0f9a8b'},
+            broker.consumed_queues(layout))
+        argv, env = calls[0]
+        self.assertEqual([broker.RABBITMQCTL, '-n', broker.NODE_NAME],
+                         argv[:3])
+        self.assertEqual(str(layout.data / 'rabbitmq'), env['HOME'])
+
+    def test_a_failure_names_rabbitmqctl_and_its_first_line(self):
+        self.listing(returncode=69, stderr='Error: unable to perform an '
+                     'operation on node\n\nMost common reasons...')
+        exc = self.assertRaises(
+            supervisor.LocalCloudError, broker.consumed_queues,
+            layout_mod.Layout.from_env('/srv/cloud'))
+        self.assertEqual('rabbitmqctl list_queues failed: Error: unable to '
+                         'perform an operation on node', str(exc))
+
+
 class ControlCommandLineTest(testtools.TestCase):
 
     def setUp(self):
@@ -300,6 +412,24 @@ class ControlCommandLineTest(testtools.TestCase):
     def test_stop_of_a_stopped_service_is_a_no_op(self):
         code, out, _ = self.run_cli('service', 'stop', 'message-bus')
         self.assertEqual((0, 'not running: message-bus\n'), (code, out))
+
+    def test_an_outage_of_the_message_bus_remembers_its_queues(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'local_cloud.broker.consumed_queues',
+            lambda layout: {'conductor', 'reply_1'}))
+        layout = layout_mod.Layout.from_env(self.root)
+        self.run_cli('service', 'stop', 'message-bus')
+        self.assertEqual(set(), broker.remembered_queues(layout))
+        for name in ('epmd', 'rabbitmq'):  # stand-ins
+            self.sup.start(supervisor.ProcessSpec(name=name,
+                                                  argv=['sleep', '60']))
+            self.addCleanup(self.sup.stop, name, 5, signal.SIGKILL)
+        self.assertEqual((0, 'stopped message-bus\n'),
+                         self.run_cli('service', 'stop', 'message-bus')[:2])
+        self.assertEqual({'conductor', 'reply_1'},
+                         broker.remembered_queues(layout))
+        self.run_cli('down')
+        self.assertEqual(set(), broker.remembered_queues(layout))
 
     def test_compute_freeze_thaw_and_status(self):
         # A stand-in for compute1's nova-compute, under its process name.
