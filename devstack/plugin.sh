@@ -31,6 +31,7 @@ TRACKER_HELPER_SETTINGS=$TRACKER_HELPER_SETTINGS_DIR/devstack-services.conf
 TRACKER_DROPIN=50-tracker-fault-driver.conf
 TRACKER_DATA_DIR=${DATA_DIR:-/opt/stack/data}/tracker-tempest-plugin
 TRACKER_PLACEMENT_FAULT_FILE=$TRACKER_DATA_DIR/placement-faults.json
+TRACKER_BUS_QUEUES_FILE=$TRACKER_DATA_DIR/message-bus-queues.txt
 TRACKER_PROVIDER_CONFIG_DIR=${NOVA_CONF_DIR:-/etc/nova}/tracker-provider-config
 
 TRACKER_FAULT_ZONE=faults
@@ -555,6 +556,7 @@ function _tracker_helper_settings {
         echo "OS_CLOUD=devstack-admin"
         echo "OS_REGION_NAME=${REGION_NAME:-RegionOne}"
         echo "RABBIT_HOST=${RABBIT_HOST:-$SERVICE_HOST}"
+        echo "BUS_QUEUES_FILE=$TRACKER_BUS_QUEUES_FILE"
         echo "DATABASE_TYPE=$DATABASE_TYPE"
         if [[ "$DATABASE_TYPE" == "postgresql" ]]; then
             echo "DATABASE_UNIT=postgresql"

@@ -31,6 +31,11 @@
 #   so that devstack's Restart=always (uwsgi units) does not restart it
 #   behind the test's back; freeze: SIGSTOP; thaw: SIGCONT. start and thaw
 #   return once the service answers again, or fail after WAIT_TIMEOUT.
+#   The message bus answers when RabbitMQ does and, with BUS_QUEUES_FILE,
+#   once every queue that had a consumer before its stop, kill or freeze
+#   has one again (sudo rabbitmqctl): nova's services reconnect seconds
+#   after the broker is back, and what is sent to a queue not declared
+#   again yet is lost.
 # placement: Placement's fault file, read by tracker_tests' middleware that
 #   devstack/plugin.sh put in front of devstack's placement-api.
 #
@@ -64,7 +69,7 @@ SETTING_NAMES="USER_UNITS SSH_USER REMOTE_HELPER NOVA_CONF_DIR PLUGIN_DIR
 PYTHON WAIT_TIMEOUT CHECK_TIMEOUT POLL_INTERVAL PLACEMENT_URL KEYSTONE_URL
 NOVA_API_URL CONDUCTOR_UNITS SERVICE_HOSTNAME OPENSTACK OS_CLOUD
 OS_REGION_NAME RABBIT_HOST RABBIT_PORT DATABASE_TYPE DATABASE_UNIT
-DATABASE_HOST DATABASE_PORT PLACEMENT_FAULT_FILE"
+DATABASE_HOST DATABASE_PORT PLACEMENT_FAULT_FILE BUS_QUEUES_FILE"
 USER_UNITS=False
 # Empty: another node's compute cannot be reached.
 SSH_USER=""
@@ -94,6 +99,9 @@ DATABASE_UNIT=mysql
 DATABASE_HOST=""
 DATABASE_PORT=""
 PLACEMENT_FAULT_FILE=""
+# Where an outage of the message bus notes the queues to wait for; empty:
+# the bus answers when RabbitMQ does.
+BUS_QUEUES_FILE=""
 
 usage() {
     sed -n '3,12s/^# \{0,1\}//p' "$SELF" >&2
@@ -268,7 +276,7 @@ service_answers() {
         nova-conductor|nova-scheduler) heartbeat_after "$name" "$since" ;;
         # The broker answers the AMQP 0-9-1 protocol header.
         message-bus) tcp_answers "$RABBIT_HOST" "$RABBIT_PORT" \
-            'AMQP\x00\x00\x09\x01' ;;
+            'AMQP\x00\x00\x09\x01' && back_on_the_bus ;;
         database)
             if [[ "$DATABASE_TYPE" == "postgresql" ]]; then
                 # An SSLRequest gets "S" or "N".
@@ -280,6 +288,51 @@ service_answers() {
             fi
             ;;
     esac
+}
+
+# consumed_queues: the names of the broker's queues that have a consumer,
+# sorted; or rabbitmqctl's first line, and fails.
+consumed_queues() {
+    local listing
+    # A hung broker must not hang the helper.
+    if ! listing=$(timeout 30 sudo -n rabbitmqctl list_queues --quiet \
+            --no-table-headers name consumers 2>&1); then
+        echo "rabbitmqctl list_queues failed: ${listing%%$'\n'*}"
+        return 1
+    fi
+    awk -F'\t' '$2 > 0 { print $1 }' <<< "$listing" | LC_ALL=C sort
+}
+
+# remember_consumed_queues: before an outage of the message bus, which
+# queues have a consumer (the RPC servers' and the reply queues) for
+# back_on_the_bus; nothing when the broker does not answer.
+remember_consumed_queues() {
+    [[ -n "$BUS_QUEUES_FILE" ]] || return 0
+    local queues
+    if ! queues=$(consumed_queues); then
+        rm -f "$BUS_QUEUES_FILE"
+        return 0
+    fi
+    mkdir -p "$(dirname "$BUS_QUEUES_FILE")"
+    printf '%s\n' "$queues" > "$BUS_QUEUES_FILE"
+}
+
+# back_on_the_bus: every remembered queue has a consumer again; then they
+# are forgotten, waited for once.
+back_on_the_bus() {
+    [[ -n "$BUS_QUEUES_FILE" && -e "$BUS_QUEUES_FILE" ]] || return 0
+    local current late
+    if ! current=$(consumed_queues); then
+        LAST_CHECK=$current
+        return 1
+    fi
+    late=$(LC_ALL=C comm -23 "$BUS_QUEUES_FILE" - <<< "$current")
+    if [[ -n "${late//$'\n'/}" ]]; then
+        LAST_CHECK="queues consumed before the outage and not since:"
+        LAST_CHECK+=" $(tr '\n' ' ' <<< "$late")"
+        return 1
+    fi
+    rm -f "$BUS_QUEUES_FILE"
 }
 
 check_readiness_settings() {
@@ -365,6 +418,10 @@ service_command() {
     set_service_units "$name"
     survey_units
     since=$(date +%s)
+    if [[ "$name" == message-bus && ${#RUNNING[@]} -gt 0 ]] &&
+            is_word_in "$action" "stop kill freeze"; then
+        remember_consumed_queues
+    fi
     case "$action" in
         stop)
             if [[ ${#STOPPED[@]} -eq ${#UNITS[@]} ]]; then

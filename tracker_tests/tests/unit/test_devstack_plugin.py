@@ -347,6 +347,9 @@ class TestDevstackPlugin(DevstackPluginTestBase):
             'OS_CLOUD': 'devstack-admin',
             'OS_REGION_NAME': 'RegionOne',
             'RABBIT_HOST': '10.0.0.5',
+            'BUS_QUEUES_FILE': os.path.join(
+                self.data_dir, 'tracker-tempest-plugin',
+                'message-bus-queues.txt'),
             'DATABASE_TYPE': 'mysql',
             'DATABASE_UNIT': 'mysql',
             'DATABASE_HOST': '127.0.0.1',
@@ -1084,6 +1087,17 @@ class FakeDevstack(fixtures.Fixture):
                 done < %(dir)s/heartbeats
             ''',
             'journalctl': 'echo "journal: $*"',
+            # The queues of the node's broker: lines "NAME<TAB>CONSUMERS"
+            # of its file "queues"; without it the broker does not answer.
+            'rabbitmqctl': '''
+                args="list_queues --quiet --no-table-headers name consumers"
+                [[ "$*" == "$args" ]] || exit 64
+                if ! cat %(dir)s/nodes/$FAKE_NODE/queues 2>/dev/null; then
+                    echo "Error: unable to perform an operation on node" \
+                        "'rabbit@$FAKE_NODE'." >&2
+                    exit 69
+                fi
+            ''',
         }
         for name, body in scripts.items():
             path = os.path.join(self.bin, name)
@@ -1683,6 +1697,60 @@ class TestServiceCommands(HelperTestBase):
         self.assertEqual(0, rc, err)
         self.assertEqual(b'AMQP\x00\x00\x09\x01', received[0])
         self.assertEqual('message-bus answers after thaw\n', out)
+
+    def set_queues(self, **consumers):
+        with open(os.path.join(self.cloud.node_dir(self.local), 'queues'),
+                  'w') as f:
+            for name, count in consumers.items():
+                f.write('%s\t%d\n' % (name.replace('__', '.'), count))
+
+    def test_message_bus_is_back_once_its_queues_are_consumed(self):
+        port, received = self.serve(b'\x01\x00\x00', b'AMQP\x00\x00\x09\x01')
+        queues_file = os.path.join(self.cloud.dir, 'data', 'bus-queues.txt')
+        self.write_settings(RABBIT_PORT=str(port),
+                            BUS_QUEUES_FILE=queues_file)
+        self.set_queues(conductor=1, compute__devstack1=1, reply_a1=1,
+                        scheduler_fanout_b2=0)
+        rc, out, err, calls = self.helper('service', 'stop', 'message-bus')
+        self.assertEqual(0, rc, err)
+        with open(queues_file) as f:
+            self.assertEqual('compute.devstack1\nconductor\nreply_a1\n',
+                             f.read())
+        # The conductor is back, the compute's RPC server and the reply
+        # queue not yet.
+        self.set_queues(conductor=1, compute__devstack1=0)
+        rc, out, err, calls = self.helper('service', 'start', 'message-bus')
+        self.assertEqual(1, rc)
+        self.assertIn('message-bus (rabbitmq-server) does not answer 2 s '
+                      'after start: queues consumed before the outage and '
+                      'not since: compute.devstack1 reply_a1', err)
+        self.set_queues(conductor=1, compute__devstack1=1, reply_a1=1)
+        rc, out, err, calls = self.helper('service', 'start', 'message-bus')
+        self.assertEqual(0, rc, err)
+        self.assertEqual('message-bus (rabbitmq-server) is already running\n'
+                         'message-bus answers after start\n', out)
+        self.assertFalse(os.path.exists(queues_file))
+
+    def test_a_broker_that_does_not_list_its_queues(self):
+        port, received = self.serve(b'\x01\x00\x00', b'AMQP\x00\x00\x09\x01')
+        queues_file = os.path.join(self.cloud.dir, 'bus-queues.txt')
+        self.write_settings(RABBIT_PORT=str(port),
+                            BUS_QUEUES_FILE=queues_file)
+        # Not answering before the outage: nothing to wait for after it.
+        rc, out, err, calls = self.helper('service', 'freeze', 'message-bus')
+        self.assertEqual(0, rc, err)
+        self.assertFalse(os.path.exists(queues_file))
+        self.set_queues(conductor=1)
+        rc, out, err, calls = self.helper('service', 'thaw', 'message-bus')
+        self.assertEqual(0, rc, err)
+        rc, out, err, calls = self.helper('service', 'kill', 'message-bus')
+        self.assertEqual(0, rc, err)
+        os.remove(os.path.join(self.cloud.node_dir(self.local), 'queues'))
+        rc, out, err, calls = self.helper('service', 'start', 'message-bus')
+        self.assertEqual(1, rc)
+        self.assertIn("after start: rabbitmqctl list_queues failed: Error: "
+                      "unable to perform an operation on node 'rabbit@",
+                      err)
 
     def test_database_greets_first(self):
         port, received = self.serve(b'J\x00\x00\x00\x0a11.4.2-MariaDB')
