@@ -576,10 +576,11 @@ def cmd_conductor(layout, args):
     """
     if not layout.state_file.exists():
         return _usage_error(_no_cloud(layout))
-    if args.action == 'pin' and not (
-            nova_service.COMPUTE_RPC_VERSION.fullmatch(args.version)):
-        return _usage_error(nova_service.bad_compute_rpc_version(
-            args.version))
+    if args.action == 'pin':
+        try:
+            nova_service.check_compute_rpc_version(args.version)
+        except ValueError as exc:
+            return _usage_error(str(exc))
     pinned = nova_service.conductor_compute_rpc_pin(layout)
     if args.action == 'unpin':
         if pinned is None:

@@ -453,9 +453,11 @@ def processes(binary):
 COMPUTE_RPC_VERSION = re.compile(r'[56]\.[0-9]{1,2}')
 
 
-def bad_compute_rpc_version(version):
-    return ('the compute RPC API version to pin is 5.0 to 6.x (nova 34 '
-            'still serves 5.x), not %r' % version)
+def check_compute_rpc_version(version):
+    """ValueError naming ``version`` unless nova serves it."""
+    if not COMPUTE_RPC_VERSION.fullmatch(version):
+        raise ValueError('the compute RPC API version to pin is 5.0 to 6.x '
+                         '(nova 34 still serves 5.x), not %r' % version)
 
 
 def service_overrides_path(layout, binary):
@@ -471,8 +473,7 @@ def pin_conductor_compute_rpc(layout, version):
     compute); it applies at the conductor's next start. ValueError names
     a version nova does not serve.
     """
-    if not COMPUTE_RPC_VERSION.fullmatch(version):
-        raise ValueError(bad_compute_rpc_version(version))
+    check_compute_rpc_version(version)
     service_overrides_path(layout, 'nova-conductor').write_text(
         ini.render({'upgrade_levels': {'compute': version}}))
 
