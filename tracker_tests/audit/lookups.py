@@ -174,7 +174,9 @@ class Lookups:
             if m.instance_uuid in (scope.server_ids or ())}
 
     def _busy_nodes(self):
-        """Nodes whose hypervisor figures are in flux right now."""
+        """Nodes whose hypervisor figures are in flux right now, but for
+        those of the hosts the scope holds still.
+        """
         busy = set()
         for migration in self.snapshot.migrations.values():
             if (self.migration_in_progress(migration) and
@@ -192,7 +194,10 @@ class Lookups:
                     if hypervisor is not None:
                         busy.add(hypervisor.hypervisor_hostname)
         busy.discard(None)
-        return busy
+        held_still = self.snapshot.scope.held_still or frozenset()
+        return busy - {h.hypervisor_hostname
+                       for h in self.snapshot.hypervisors.values()
+                       if h.host in held_still}
 
     def _recently_moved_nodes(self):
         """Nodes a migration touched within RUNNING_VMS_LAG of now.

@@ -74,10 +74,15 @@ class Scope:
     server_ids: frozenset | None = None
     consumer_ids: frozenset | None = None
     provider_ids: frozenset | None = None
+    #: Hosts whose hypervisor figures are compared even while a build or
+    #: a move is under way there (the checks skip such a host otherwise):
+    #: the caller holds the move still on purpose, with the hosts'
+    #: periodic update paused. It reads nothing more.
+    held_still: frozenset | None = None
 
     def __post_init__(self):
         for field in ('hosts', 'server_ids', 'consumer_ids',
-                      'provider_ids'):
+                      'provider_ids', 'held_still'):
             object.__setattr__(self, field, _frozen(getattr(self, field)))
 
     @property

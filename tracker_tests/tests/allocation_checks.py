@@ -28,7 +28,6 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from testtools import content
 
-from tracker_tests.audit import checks
 from tracker_tests.audit import reader as reader_mod
 from tracker_tests.audit import resources
 from tracker_tests.audit import settle
@@ -349,41 +348,18 @@ class AllocationChecksMixin:
     def assert_hypervisor_counts_placement_usage(self, *hosts):
         """One read: on each host, os-hypervisors' figures (2.87) less
         the inventory's reserved amounts equal Placement's usage, even
-        with a move under way there, which the audit leaves alone (its two
-        sides change at different moments): for a test that holds a move
-        mid-way on purpose, has the cloud to itself and paused the hosts'
-        periodic update.
+        with a move under way there, which the audit otherwise leaves
+        alone (its two sides change at different moments): for a test
+        that holds a move mid-way on purpose, has the cloud to itself and
+        paused the hosts' periodic update.
         """
-        hypervisors = {h.host: h for h in
-                       snapshot.read_hypervisors(self.reader)}
-        problems = []
-        for host in hosts:
-            provider = self.provider_of(host)
-            inventories = snapshot.read_inventories(self.reader, provider)
-            held = {}
-            for resources_held in expectations.provider_allocations(
-                    self.reader, provider).values():
-                for rc, amount in resources_held.items():
-                    held[rc] = held.get(rc, 0) + amount
-            for field, label, classes in checks.HYPERVISOR_USAGE_FIELDS:
-                inventoried = [rc for rc in classes if rc in inventories]
-                if not inventoried:
-                    continue
-                reserved = sum(inventories[rc].reserved
-                               for rc in inventoried)
-                counted = getattr(hypervisors[host], field) - reserved
-                placement = sum(held.get(rc, 0) for rc in classes)
-                # Placement rounds reserved disk up to a GiB; os-hypervisors
-                # truncates.
-                slack = 1 if label == resources.DISK_GB and reserved else 0
-                if not 0 <= placement - counted <= slack:
-                    problems.append(
-                        '%s: %s less %d reserved counts %d, Placement holds '
-                        '%d %s' % (host, field, reserved, counted, placement,
-                                   label))
-        if problems:
+        findings = settle.audit(self.reader, snapshot.Scope(
+            hosts=set(hosts), held_still=set(hosts)), ['usage_mismatch'],
+            settle=0).findings
+        if findings:
             self.fail('os-hypervisors does not count what Placement '
-                      'holds:\n  %s' % '\n  '.join(problems))
+                      'holds:\n%s' % '\n'.join(
+                          messages.finding_lines(findings)))
 
     def assert_hypervisor_matches_placement(self, *hosts):
         """Hypervisor figures agree with Placement on each host.

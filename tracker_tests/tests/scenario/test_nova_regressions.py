@@ -364,9 +364,9 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
     such a run on the source stopped counting the move there while its
     claim and Placement's allocation were still held. As upstream
     asserts, both hosts still count the move after a run of each:
-    os-hypervisors' figures equal Placement's usage on both (read
-    directly: the audit leaves hosts with a move under way alone), the
-    migration still confirming (reverting). Then the held call goes on
+    os-hypervisors' figures equal Placement's usage on both (the audit's
+    usage_mismatch, told to compare hosts with a move under way, which it
+    leaves alone otherwise), the migration still confirming (reverting). Then the held call goes on
     and the move ends as usual.
     """
 

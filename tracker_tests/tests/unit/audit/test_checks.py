@@ -575,6 +575,22 @@ class TestTransientStates(testtools.TestCase):
             'migrating')
         self.assertEqual([], run(reader))
 
+    def test_a_host_held_still_is_compared_mid_move(self):
+        # The resize of test_in_progress_migration_may_hold_allocations_
+        # on_both_nodes, with compute3 counting 64 MiB too many: skipped
+        # while the move is under way, unless the scope holds it still.
+        reader = fakes.FixtureReader('verify_resize')
+        edit_verify_resize(reader, {
+            'status': 'RESIZE', 'OS-EXT-STS:task_state': 'resize_migrating'},
+            'migrating')
+        fakes.hypervisor_named(reader, 'compute3')['memory_mb_used'] += 64
+        self.assertEqual([], run(reader))
+        findings = run(reader, snapshot.Scope(
+            hosts={'compute3'}, held_still={'compute3'}), ['usage_mismatch'])
+        self.assertEqual([('usage_mismatch', 'compute3', 'MEMORY_MB', -64)],
+                         [(f.kind, f.host, f.resource_class,
+                           f.expected - f.actual) for f in findings])
+
     def test_shelved_offloaded_server(self):
         reader = fakes.FixtureReader('shelved_offloaded')
         server = snapshot.collect(reader).servers[reader.notes['server']]
