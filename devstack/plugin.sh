@@ -732,6 +732,9 @@ function configure_tracker_tempest_plugin {
             "$placement_faults")
         _tracker_install_root_file "$TRACKER_HELPER_SETTINGS" \
             <<< "$settings"
+        # Queues an outage of the message bus noted before this stack are
+        # not this stack's to wait for.
+        rm -f "$TRACKER_BUS_QUEUES_FILE"
         if [[ "$_TRACKER_COMMANDS_NEED_SUDOERS" == "True" ]]; then
             install_tracker_sudoers "$(_tracker_tempest_user)" \
                 "$TRACKER_HELPER"

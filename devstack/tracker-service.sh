@@ -32,10 +32,10 @@
 #   behind the test's back; freeze: SIGSTOP; thaw: SIGCONT. start and thaw
 #   return once the service answers again, or fail after WAIT_TIMEOUT.
 #   The message bus answers when RabbitMQ does and, with BUS_QUEUES_FILE,
-#   once every queue that had a consumer before its stop, kill or freeze
-#   has one again (sudo rabbitmqctl): nova's services reconnect seconds
-#   after the broker is back, and what is sent to a queue not declared
-#   again yet is lost.
+#   once every queue (of every vhost) that had a consumer before its stop,
+#   kill or freeze has one again (sudo rabbitmqctl), waited for by the next
+#   start or thaw only: nova's services reconnect seconds after the broker
+#   is back, and what is sent to a queue not declared again yet is lost.
 # placement: Placement's fault file, read by tracker_tests' middleware that
 #   devstack/plugin.sh put in front of devstack's placement-api.
 #
@@ -102,6 +102,8 @@ PLACEMENT_FAULT_FILE=""
 # Where an outage of the message bus notes the queues to wait for; empty:
 # the bus answers when RabbitMQ does.
 BUS_QUEUES_FILE=""
+# The queues this start or thaw of the message bus waits for.
+BUS_QUEUES=""
 
 usage() {
     sed -n '3,12s/^# \{0,1\}//p' "$SELF" >&2
@@ -290,49 +292,93 @@ service_answers() {
     esac
 }
 
-# consumed_queues: the names of the broker's queues that have a consumer,
-# sorted; or rabbitmqctl's first line, and fails.
-consumed_queues() {
-    local listing
-    # A hung broker must not hang the helper.
-    if ! listing=$(timeout 30 sudo -n rabbitmqctl list_queues --quiet \
-            --no-table-headers name consumers 2>&1); then
-        echo "rabbitmqctl list_queues failed: ${listing%%$'\n'*}"
-        return 1
+# rabbitmqctl_run ARG...: sudo rabbitmqctl's output; on failure, what went
+# wrong in one line (its "Error" line, not the Erlang warnings around it),
+# and fails. A hung broker must not hang the helper.
+rabbitmqctl_run() {
+    local out errors status=0 reason
+    errors=$(mktemp)
+    out=$(timeout 30 sudo -n rabbitmqctl "$@" 2> "$errors") || status=$?
+    if [[ $status -eq 0 ]]; then
+        rm -f "$errors"
+        printf '%s\n' "$out"
+        return 0
     fi
-    awk -F'\t' '$2 > 0 { print $1 }' <<< "$listing" | LC_ALL=C sort
+    if [[ $status -eq 124 ]]; then
+        reason="no answer within 30 s"
+    else
+        reason=$( { cat "$errors"; printf '%s\n' "$out"; } |
+            grep -m 1 '^Error' || true)
+        [[ -n "$reason" ]] || reason=$(sed '/^[[:space:]]*$/d' "$errors" |
+            tail -n 1)
+        [[ -n "$reason" ]] || reason="exit code $status"
+    fi
+    rm -f "$errors"
+    echo "rabbitmqctl $1 failed: $reason"
+    return 1
 }
 
-# remember_consumed_queues: before an outage of the message bus, which
-# queues have a consumer (the RPC servers' and the reply queues) for
-# back_on_the_bus; nothing when the broker does not answer.
+# consumed_queues: "VHOST<TAB>NAME" of each queue that has a consumer,
+# sorted: with devstack's cells v2 set-up the cell's conductor and the
+# computes use a vhost of their own (nova_cell1). On failure, why, and
+# fails.
+consumed_queues() {
+    local vhosts vhost listing all=""
+    vhosts=$(rabbitmqctl_run list_vhosts --quiet --no-table-headers name) ||
+        { echo "$vhosts"; return 1; }
+    for vhost in $vhosts; do
+        listing=$(rabbitmqctl_run list_queues -p "$vhost" --quiet \
+            --no-table-headers name consumers) ||
+            { echo "$listing"; return 1; }
+        all+=$(awk -F'\t' -v vhost="$vhost" \
+            '$2 > 0 { print vhost "\t" $1 }' <<< "$listing")$'\n'
+    done
+    printf '%s' "$all" | sed '/^$/d' | LC_ALL=C sort
+}
+
+# remember_consumed_queues: before an outage of the message bus, note the
+# queues that have a consumer (the RPC servers' and the reply queues) for
+# its next start or thaw to wait for.
 remember_consumed_queues() {
     [[ -n "$BUS_QUEUES_FILE" ]] || return 0
     local queues
+    rm -f "$BUS_QUEUES_FILE"
     if ! queues=$(consumed_queues); then
-        rm -f "$BUS_QUEUES_FILE"
+        echo "$PROG: not noting the queues of the message bus, its start" \
+            "will not wait for them: $queues" >&2
         return 0
     fi
     mkdir -p "$(dirname "$BUS_QUEUES_FILE")"
     printf '%s\n' "$queues" > "$BUS_QUEUES_FILE"
 }
 
-# back_on_the_bus: every remembered queue has a consumer again; then they
-# are forgotten, waited for once.
+# take_remembered_queues: what remember_consumed_queues noted, for this
+# start or thaw only: a queue whose process stopped meanwhile never comes
+# back, and must not fail every start after this one.
+take_remembered_queues() {
+    BUS_QUEUES=""
+    if [[ -n "$BUS_QUEUES_FILE" && -e "$BUS_QUEUES_FILE" ]]; then
+        BUS_QUEUES=$(cat "$BUS_QUEUES_FILE")
+        rm -f "$BUS_QUEUES_FILE"
+    fi
+}
+
+# back_on_the_bus: every queue taken from the note has a consumer again.
 back_on_the_bus() {
-    [[ -n "$BUS_QUEUES_FILE" && -e "$BUS_QUEUES_FILE" ]] || return 0
+    [[ -n "$BUS_QUEUES" ]] || return 0
     local current late
     if ! current=$(consumed_queues); then
         LAST_CHECK=$current
         return 1
     fi
-    late=$(LC_ALL=C comm -23 "$BUS_QUEUES_FILE" - <<< "$current")
-    if [[ -n "${late//$'\n'/}" ]]; then
-        LAST_CHECK="queues consumed before the outage and not since:"
-        LAST_CHECK+=" $(tr '\n' ' ' <<< "$late")"
+    late=$(LC_ALL=C comm -23 <(printf '%s\n' "$BUS_QUEUES") \
+        <(printf '%s\n' "$current") | sed '/^$/d')
+    if [[ -n "$late" ]]; then
+        LAST_CHECK="queues consumed before the outage and not since: "
+        LAST_CHECK+=$(awk -F'\t' \
+            '{ printf "%s%s on %s", sep, $2, $1; sep = ", " }' <<< "$late")
         return 1
     fi
-    rm -f "$BUS_QUEUES_FILE"
 }
 
 check_readiness_settings() {
@@ -482,6 +528,7 @@ service_command() {
             for unit in "${FROZEN[@]}"; do
                 unit_signal "$unit" SIGCONT
             done
+            [[ "$name" != message-bus ]] || take_remembered_queues
             wait_until_answers "$name" thaw "$since"
             ;;
         start)
@@ -495,6 +542,7 @@ service_command() {
             if [[ ${#STOPPED[@]} -eq 0 ]]; then
                 echo "$name (${UNITS[*]}) is already running"
             fi
+            [[ "$name" != message-bus ]] || take_remembered_queues
             wait_until_answers "$name" start "$since"
             ;;
     esac

@@ -1087,16 +1087,27 @@ class FakeDevstack(fixtures.Fixture):
                 done < %(dir)s/heartbeats
             ''',
             'journalctl': 'echo "journal: $*"',
-            # The queues of the node's broker: lines "NAME<TAB>CONSUMERS"
-            # of its file "queues"; without it the broker does not answer.
+            # The queues of the node's broker: lines "VHOST<TAB>NAME<TAB>
+            # CONSUMERS" of its file "queues"; without it the broker does
+            # not answer. Erlang's warning comes first, as on Debian.
             'rabbitmqctl': '''
-                args="list_queues --quiet --no-table-headers name consumers"
-                [[ "$*" == "$args" ]] || exit 64
-                if ! cat %(dir)s/nodes/$FAKE_NODE/queues 2>/dev/null; then
+                queues=%(dir)s/nodes/$FAKE_NODE/queues
+                echo "warning: the VM is running with native name encoding" \
+                    "of latin1" >&2
+                if [[ ! -e "$queues" ]]; then
                     echo "Error: unable to perform an operation on node" \
                         "'rabbit@$FAKE_NODE'." >&2
                     exit 69
                 fi
+                case "$*" in
+                    "list_vhosts --quiet --no-table-headers name")
+                        cut -f 1 "$queues" | sort -u ;;
+                    "list_queues -p "*" --quiet --no-table-headers name"\
+" consumers")
+                        awk -F'\t' -v vhost="$3" \
+                            '$1 == vhost { print $2 "\t" $3 }' "$queues" ;;
+                    *) exit 64 ;;
+                esac
             ''',
         }
         for name, body in scripts.items():
@@ -1698,57 +1709,75 @@ class TestServiceCommands(HelperTestBase):
         self.assertEqual(b'AMQP\x00\x00\x09\x01', received[0])
         self.assertEqual('message-bus answers after thaw\n', out)
 
-    def set_queues(self, **consumers):
+    def set_queues(self, *queues):
+        """The broker's queues: (vhost, name, consumers)."""
         with open(os.path.join(self.cloud.node_dir(self.local), 'queues'),
                   'w') as f:
-            for name, count in consumers.items():
-                f.write('%s\t%d\n' % (name.replace('__', '.'), count))
+            for vhost, name, count in queues:
+                f.write('%s\t%s\t%d\n' % (vhost, name, count))
 
-    def test_message_bus_is_back_once_its_queues_are_consumed(self):
+    def amqp_broker(self, queues_file):
         port, received = self.serve(b'\x01\x00\x00', b'AMQP\x00\x00\x09\x01')
-        queues_file = os.path.join(self.cloud.dir, 'data', 'bus-queues.txt')
         self.write_settings(RABBIT_PORT=str(port),
                             BUS_QUEUES_FILE=queues_file)
-        self.set_queues(conductor=1, compute__devstack1=1, reply_a1=1,
-                        scheduler_fanout_b2=0)
+
+    def test_message_bus_is_back_once_its_queues_are_consumed(self):
+        queues_file = os.path.join(self.cloud.dir, 'data', 'bus-queues.txt')
+        self.amqp_broker(queues_file)
+        conductor = ('/', 'conductor', 1)
+        # The cell's conductor and computes use a vhost of their own.
+        compute = ('nova_cell1', 'compute.devstack1', 1)
+        reply = ('/', 'reply_a1', 1)
+        self.set_queues(conductor, compute, reply,
+                        ('/', 'scheduler_fanout_b2', 0))
         rc, out, err, calls = self.helper('service', 'stop', 'message-bus')
         self.assertEqual(0, rc, err)
         with open(queues_file) as f:
-            self.assertEqual('compute.devstack1\nconductor\nreply_a1\n',
-                             f.read())
+            self.assertEqual('/\tconductor\n/\treply_a1\n'
+                             'nova_cell1\tcompute.devstack1\n', f.read())
         # The conductor is back, the compute's RPC server and the reply
         # queue not yet.
-        self.set_queues(conductor=1, compute__devstack1=0)
+        self.set_queues(conductor, ('nova_cell1', 'compute.devstack1', 0))
         rc, out, err, calls = self.helper('service', 'start', 'message-bus')
         self.assertEqual(1, rc)
         self.assertIn('message-bus (rabbitmq-server) does not answer 2 s '
                       'after start: queues consumed before the outage and '
-                      'not since: compute.devstack1 reply_a1', err)
-        self.set_queues(conductor=1, compute__devstack1=1, reply_a1=1)
+                      'not since: reply_a1 on /, compute.devstack1 on '
+                      'nova_cell1', err)
+        # Waited for once: a queue whose process went never comes back.
+        self.assertFalse(os.path.exists(queues_file))
         rc, out, err, calls = self.helper('service', 'start', 'message-bus')
         self.assertEqual(0, rc, err)
-        self.assertEqual('message-bus (rabbitmq-server) is already running\n'
-                         'message-bus answers after start\n', out)
+        # Another outage: every queue back.
+        self.set_queues(conductor, compute, reply)
+        rc, out, err, calls = self.helper('service', 'kill', 'message-bus')
+        self.assertEqual(0, rc, err)
+        self.assertTrue(os.path.exists(queues_file))
+        rc, out, err, calls = self.helper('service', 'start', 'message-bus')
+        self.assertEqual(0, rc, err)
+        self.assertEqual('message-bus answers after start\n', out)
         self.assertFalse(os.path.exists(queues_file))
 
     def test_a_broker_that_does_not_list_its_queues(self):
-        port, received = self.serve(b'\x01\x00\x00', b'AMQP\x00\x00\x09\x01')
         queues_file = os.path.join(self.cloud.dir, 'bus-queues.txt')
-        self.write_settings(RABBIT_PORT=str(port),
-                            BUS_QUEUES_FILE=queues_file)
-        # Not answering before the outage: nothing to wait for after it.
+        self.amqp_broker(queues_file)
         rc, out, err, calls = self.helper('service', 'freeze', 'message-bus')
         self.assertEqual(0, rc, err)
+        self.assertIn("not noting the queues of the message bus, its start "
+                      "will not wait for them: rabbitmqctl list_vhosts "
+                      "failed: Error: unable to perform an operation on node "
+                      "'rabbit@", err)
         self.assertFalse(os.path.exists(queues_file))
-        self.set_queues(conductor=1)
         rc, out, err, calls = self.helper('service', 'thaw', 'message-bus')
         self.assertEqual(0, rc, err)
-        rc, out, err, calls = self.helper('service', 'kill', 'message-bus')
+        # Listed before the outage, not after it.
+        self.set_queues(('/', 'conductor', 1))
+        rc, out, err, calls = self.helper('service', 'stop', 'message-bus')
         self.assertEqual(0, rc, err)
         os.remove(os.path.join(self.cloud.node_dir(self.local), 'queues'))
         rc, out, err, calls = self.helper('service', 'start', 'message-bus')
         self.assertEqual(1, rc)
-        self.assertIn("after start: rabbitmqctl list_queues failed: Error: "
+        self.assertIn("after start: rabbitmqctl list_vhosts failed: Error: "
                       "unable to perform an operation on node 'rabbit@",
                       err)
 
