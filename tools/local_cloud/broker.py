@@ -96,6 +96,9 @@ def consumed_queues(layout, timeout=30):
     except subprocess.TimeoutExpired:
         raise supervisor.LocalCloudError(
             'rabbitmqctl list_queues did not answer within %d s' % timeout)
+    except OSError as exc:
+        raise supervisor.LocalCloudError(
+            'cannot run %s: %s' % (RABBITMQCTL, exc.strerror))
     if listing.returncode:
         said = (listing.stderr or listing.stdout).strip().splitlines()
         raise supervisor.LocalCloudError(
@@ -109,7 +112,7 @@ def consumed_queues(layout, timeout=30):
     return consumed
 
 
-def _remembered_path(layout):
+def remembered_queues_path(layout):
     # Not *.json: the supervisor's process records are.
     return layout.run / 'message-bus-consumed-queues.txt'
 
@@ -126,16 +129,16 @@ def remember_consumed_queues(layout):
         forget_consumed_queues(layout)
         return
     layout.run.mkdir(parents=True, exist_ok=True)
-    _remembered_path(layout).write_text(''.join(
+    remembered_queues_path(layout).write_text(''.join(
         '%s\n' % name for name in sorted(queues)))
 
 
 def remembered_queues(layout):
     try:
-        return set(_remembered_path(layout).read_text().split())
+        return set(remembered_queues_path(layout).read_text().split())
     except FileNotFoundError:
         return set()
 
 
 def forget_consumed_queues(layout):
-    _remembered_path(layout).unlink(missing_ok=True)
+    remembered_queues_path(layout).unlink(missing_ok=True)

@@ -160,6 +160,8 @@ class Up:
         ctx = self.ctx
         # Only the admin's files hold passwords; keep them private.
         write_files(services.config_files(ctx), mode=0o600)
+        # What an earlier outage of the bus noted is not this start's.
+        broker.forget_consumed_queues(ctx.layout)
         self.start_services(services.stages())
         provision = _provision()
         provision.zones(ctx.layout, ctx.secrets, ctx.computes)

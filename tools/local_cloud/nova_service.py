@@ -563,8 +563,12 @@ def back_on_the_bus(layout, since):
                   if not set(queues) <= consumed)
     unconsumed = sorted(broker.remembered_queues(layout) - consumed)
     if unconsumed:
-        late.append('queues consumed before the outage: %s' % (
-            ', '.join(unconsumed)))
+        # Named after their process: one that stopped meanwhile never
+        # declares them again.
+        late.append('queues consumed before the outage (%s; remove it '
+                    'if a service stopped meanwhile): %s' % (
+                        broker.remembered_queues_path(layout),
+                        ', '.join(unconsumed)))
     if late:
         return 'not back on the message bus yet: %s' % '; '.join(late)
     broker.forget_consumed_queues(layout)

@@ -32,6 +32,7 @@ from local_cloud import cli  # noqa: E402
 from local_cloud import control  # noqa: E402
 from local_cloud import layout as layout_mod  # noqa: E402
 from local_cloud import nova_service  # noqa: E402
+from local_cloud import services  # noqa: E402
 from local_cloud import supervisor  # noqa: E402
 from tracker_tests.faults import spec  # noqa: E402
 from tracker_tests.tests.unit import clitools  # noqa: E402
@@ -299,9 +300,11 @@ class RpcServersConsumeTest(ControlTestCase):
         self.consumed = {'reply_1', 'reply_2'}
         broker.remember_consumed_queues(self.layout)
         self.consumed = {'reply_2'}
-        self.assertEqual('not back on the message bus yet: queues '
-                         'consumed before the outage: reply_1',
-                         nova_service.back_on_the_bus(self.layout, 0))
+        self.assertEqual(
+            'not back on the message bus yet: queues consumed before the '
+            'outage (%s; remove it if a service stopped meanwhile): reply_1'
+            % broker.remembered_queues_path(self.layout),
+            nova_service.back_on_the_bus(self.layout, 0))
         self.consumed = {'reply_1', 'reply_2'}
         self.assertIsNone(nova_service.back_on_the_bus(self.layout, 0))
         # Waited for once: the next start has its own outage to wait for.
@@ -325,7 +328,15 @@ class RpcServersConsumeTest(ControlTestCase):
         self.sup.freeze('nova-scheduler')
         self.addCleanup(self.sup.send_signal, 'nova-scheduler',
                         signal.SIGCONT)
+        self.run_process('nova-compute-c1')
+        self.sup.stop('nova-compute-c1', 5, signal.SIGKILL)
+        self.assertIsNone(self.sup.state('nova-compute-c1'))
         self.assertIsNone(nova_service.back_on_the_bus(self.layout, 0))
+
+    def test_the_message_bus_waits_for_them(self):
+        bus = services.by_name('message-bus')
+        self.assertIs(nova_service.back_on_the_bus, bus.confirm_up)
+        self.assertIs(broker.remember_consumed_queues, bus.before_outage)
 
     def test_a_broker_that_does_not_answer_is_the_reason(self):
         self.run_process('nova-conductor')
@@ -336,6 +347,15 @@ class RpcServersConsumeTest(ControlTestCase):
 
 
 class ConsumedQueuesTest(testtools.TestCase):
+
+    def test_a_missing_rabbitmqctl_is_named(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'local_cloud.broker.RABBITMQCTL', '/nonexistent/rabbitmqctl'))
+        exc = self.assertRaises(supervisor.LocalCloudError,
+                                broker.consumed_queues,
+                                layout_mod.Layout.from_env('/srv/cloud'))
+        self.assertEqual('cannot run /nonexistent/rabbitmqctl: No such file '
+                         'or directory', str(exc))
 
     def listing(self, returncode=0, stdout='', stderr=''):
         calls = []
