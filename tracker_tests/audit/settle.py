@@ -66,8 +66,10 @@ class AuditResult:
 CONSUMERS_PER_PROVIDER_READ = 2
 
 
-def recheck_scope(findings):
-    """The Scope that re-reads what ``findings`` touch, and no more."""
+def recheck_scope(findings, held_still=None):
+    """The Scope that re-reads what ``findings`` touch, and no more;
+    the hosts the audit's scope held still it holds still too.
+    """
     names = {'provider_ids': set(), 'server_ids': set(), 'hosts': set(),
              'consumer_ids': set()}
     by_consumer = [f for f in findings
@@ -90,7 +92,8 @@ def recheck_scope(findings):
                             if finding.provider else
                             ('server_ids', finding.consumer))
         names[field].add(value)
-    return snapshot_mod.Scope(**{field: values or None
+    return snapshot_mod.Scope(held_still=held_still,
+                              **{field: values or None
                                  for field, values in names.items()})
 
 
@@ -149,8 +152,9 @@ def audit(reader, scope=None, kinds=None, settle=3.0, interval=None,
         waited += pause
         read_started = clock()
         doubtful_kinds = {finding.kind for finding in doubtful}
-        snapshot = _reread(reader, recheck_scope(doubtful),
-                           doubtful_kinds, max_workers)
+        snapshot = _reread(
+            reader, recheck_scope(doubtful, scope and scope.held_still),
+            doubtful_kinds, max_workers)
         last_read = clock() - read_started
         reads += 1
         found, still_doubts = (checks.examine(snapshot, doubtful_kinds)

@@ -353,9 +353,20 @@ class AllocationChecksMixin:
         that holds a move mid-way on purpose, has the cloud to itself and
         paused the hosts' periodic update.
         """
-        findings = settle.audit(self.reader, snapshot.Scope(
+        result = settle.audit(self.reader, snapshot.Scope(
             hosts=set(hosts), held_still=set(hosts)), ['usage_mismatch'],
-            settle=0).findings
+            settle=0)
+        # The check leaves out a down compute and one without a provider:
+        # that must not pass for agreement.
+        compared = {h.host for h in result.snapshot.hypervisors.values()
+                    if h.state == 'up' and
+                    h.id in result.snapshot.whole_providers}
+        not_compared = sorted(set(hosts) - compared)
+        if not_compared:
+            self.fail('os-hypervisors figures not compared (compute down, '
+                      'or no resource provider): %s'
+                      % ', '.join(not_compared))
+        findings = result.findings
         if findings:
             self.fail('os-hypervisors does not count what Placement '
                       'holds:\n%s' % '\n'.join(

@@ -365,8 +365,9 @@ class PeriodicUpdateBeforeTheClaimDropTest(_DriverFaultTest):
     claim and Placement's allocation were still held. As upstream
     asserts, both hosts still count the move after a run of each:
     os-hypervisors' figures equal Placement's usage on both (the audit's
-    usage_mismatch, told to compare hosts with a move under way, which it
-    leaves alone otherwise), the migration still confirming (reverting). Then the held call goes on
+    usage_mismatch, told to compare hosts with a move under way, which
+    it leaves alone otherwise), the migration still confirming
+    (reverting). Then the held call goes on
     and the move ends as usual.
     """
 

@@ -201,6 +201,15 @@ class TestSettle(testtools.TestCase):
         self.assertEqual([], [p for p in paths if compute2 in p])
         self.assertNotEqual([], self.inventory_reads(self.readers[1]))
 
+    def test_a_re_read_holds_still_what_the_audit_held_still(self):
+        # Else a host held still on purpose would be skipped on the re-read
+        # as busy, and its finding dropped as transient.
+        findings = self.audit('orphan_planted', kinds=None,
+                              settle_seconds=0).findings
+        scope = settle.recheck_scope(findings, frozenset({'compute1'}))
+        self.assertEqual(frozenset({'compute1'}), scope.held_still)
+        self.assertIsNone(settle.recheck_scope(findings).held_still)
+
     def test_unknown_kind_fails_before_reading(self):
         reader = fakes.FixtureReader('servers_active')
         self.assertRaises(checks.UnknownKind, settle.audit, reader,
