@@ -141,6 +141,18 @@ class Hypervisor:
     local_gb_used: int | None
     running_vms: int | None
 
+    @property
+    def first_update_pending(self):
+        """A compute node record Nova created but has not updated yet.
+
+        The resource tracker creates the record with the driver's raw
+        figures, then creates the provider, and only then saves the
+        record with reserved amounts, instance usage and running_vms added.
+        Until then running_vms (with current_workload, free_ram_mb,
+        free_disk_gb) is null.
+        """
+        return self.running_vms is None
+
 
 @dataclasses.dataclass(frozen=True)
 class Flavor:

@@ -21,7 +21,7 @@ import time
 
 from tempest.lib import exceptions as lib_exc
 
-from tracker_tests.audit import lookups
+from tracker_tests.audit import checks
 from tracker_tests.audit import settle
 from tracker_tests.audit import snapshot
 from tracker_tests.common import messages
@@ -199,12 +199,8 @@ def wait_until_consistent(reader, poller, scope, kinds=None,
 
     def consistent():
         result = settle.audit(reader, scope, kinds, settle=0)
-        busy = lookups.Lookups(result.snapshot).busy_nodes
-        unsettled = sorted(
-            host for host in hosts_compared
-            if host in busy or not any(
-                h.host == host and h.state == 'up'
-                for h in result.snapshot.hypervisors.values()))
+        unsettled = sorted(set(hosts_compared) -
+                           checks.hosts_usage_compared(result.snapshot))
         last['findings'] = result.findings
         last['unsettled'] = unsettled
         return result if not result.findings and not unsettled else None

@@ -28,6 +28,7 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from testtools import content
 
+from tracker_tests.audit import checks
 from tracker_tests.audit import reader as reader_mod
 from tracker_tests.audit import resources
 from tracker_tests.audit import settle
@@ -356,15 +357,11 @@ class AllocationChecksMixin:
         result = settle.audit(self.reader, snapshot.Scope(
             hosts=set(hosts), held_still=set(hosts)), ['usage_mismatch'],
             settle=0)
-        # The check leaves out a down compute and one without a provider:
-        # that must not pass for agreement.
-        compared = {h.host for h in result.snapshot.hypervisors.values()
-                    if h.state == 'up' and
-                    h.id in result.snapshot.whole_providers}
-        not_compared = sorted(set(hosts) - compared)
+        not_compared = sorted(
+            set(hosts) - checks.hosts_usage_compared(result.snapshot))
         if not_compared:
             self.fail('os-hypervisors figures not compared (compute down, '
-                      'or no resource provider): %s'
+                      'record not updated yet, or no resource provider): %s'
                       % ', '.join(not_compared))
         findings = result.findings
         if findings:

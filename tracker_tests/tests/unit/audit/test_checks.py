@@ -357,6 +357,36 @@ class TestDerivedFindings(testtools.TestCase):
             [(f.host, f.expected, f.actual) for f in findings])
         self.assertEqual('running_vms_mismatch', findings[0].kind)
 
+    def _compute1_before_its_first_update(self):
+        # Derived: Nova creates a compute node's record with the driver's
+        # raw figures (no reserved memory counted) and fills in the rest at
+        # the end of the first update, after it created the provider.
+        compute1 = fakes.hypervisor_named(self.reader, 'compute1')
+        compute1.update(memory_mb_used=0, current_workload=None,
+                        running_vms=None, free_ram_mb=None,
+                        free_disk_gb=None)
+
+    def test_a_compute_node_before_its_first_update_is_not_compared(self):
+        self._compute1_before_its_first_update()
+        self.assertEqual([], run(self.reader))
+
+    def test_hosts_usage_compared(self):
+        recorded = snapshot.collect(self.reader)
+        self.assertIn('compute1', checks.hosts_usage_compared(recorded))
+        running_vms = fakes.hypervisor_named(
+            self.reader, 'compute1')['running_vms']
+        self._compute1_before_its_first_update()
+        pending = snapshot.collect(self.reader)
+        self.assertEqual(
+            checks.hosts_usage_compared(recorded) - {'compute1'},
+            checks.hosts_usage_compared(pending))
+        # Only the comparison leaves it out: the same figures of an
+        # updated record are a mismatch.
+        fakes.hypervisor_named(self.reader, 'compute1').update(
+            running_vms=running_vms, current_workload=0)
+        self.assertEqual(['usage_mismatch'],
+                         [f.kind for f in run(self.reader)])
+
     def _migration_touching_compute1(self, updated_at):
         # A migration recorded elsewhere, moved onto this recording's
         # server and compute1.
