@@ -537,9 +537,6 @@ def cmd_service(layout, args):
             args.name, hint, ', '.join(services.controllable())))
     sup = supervisor.Supervisor(layout)
     target = _service_target(layout, service, computes_of(layout))
-    if service.before_outage and args.action in control.OUTAGES and any(
-            sup.state(spec.name) == 'running' for spec in target.specs):
-        service.before_outage(layout)
     print(control.act(sup, target, args.action))
     return 0
 
@@ -654,7 +651,7 @@ def _compute_target(layout, compute):
 def _service_target(layout, service, computes):
     return control.Target(
         service.name, service.processes(services.Context(layout, computes)),
-        service.confirm_up)
+        service.confirm_up, service.before_outage)
 
 
 def cmd_env(layout, args):

@@ -25,8 +25,6 @@ import typing
 from local_cloud import supervisor
 
 ACTIONS = ('stop', 'start', 'kill', 'freeze', 'thaw')
-#: The actions that take a running service away.
-OUTAGES = ('stop', 'kill', 'freeze')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +37,15 @@ class Target:
     specs: list
     #: services.Service.confirm_up, or None.
     confirm_up: typing.Callable = None
+    #: services.Service.before_outage, or None.
+    before_outage: typing.Callable = None
+
+
+def _before_outage(sup, target, states):
+    # What it notes is read from the service itself, which answers only
+    # while some process of it runs unfrozen.
+    if target.before_outage and 'running' in states.values():
+        target.before_outage(sup.layout)
 
 
 def act(sup, target, action, timeout=120, poll=1.0):
@@ -56,6 +63,7 @@ def act(sup, target, action, timeout=120, poll=1.0):
         if not running:
             return 'not running: %s' % target.label
         signum = signal.SIGTERM if action == 'stop' else signal.SIGKILL
+        _before_outage(sup, target, states)
         for spec in reversed(running):
             sup.stop(spec.name, signum=signum)
         return '%s %s' % ('stopped' if action == 'stop' else 'killed',
@@ -67,6 +75,7 @@ def act(sup, target, action, timeout=120, poll=1.0):
                     target.label, ', '.join(s.name for s in down)))
         if len(frozen) == len(target.specs):
             return 'already frozen: %s' % target.label
+        _before_outage(sup, target, states)
         for spec in reversed(target.specs):
             if spec not in frozen:
                 sup.freeze(spec.name)

@@ -84,8 +84,8 @@ class Service:
     #: since ``since`` (time.time()), beyond answering on a port, or why
     #: not yet; polled after ``service start|thaw``.
     confirm_up: typing.Callable = None
-    #: layout -> None: run by ``service stop|kill|freeze`` before it acts,
-    #: to note what ``confirm_up`` waits for after.
+    #: layout -> None: run before a stop, kill or freeze of the running
+    #: service (control.act), to note what ``confirm_up`` waits for after.
     before_outage: typing.Callable = None
     catalog: CatalogEntry = None
     #: Used by every other service: ``down`` stops it last.

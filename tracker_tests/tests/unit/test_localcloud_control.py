@@ -93,8 +93,8 @@ class SupervisorFreezeTest(ControlTestCase):
 
 class ActTest(ControlTestCase):
 
-    def target(self, *specs, confirm_up=None):
-        return control.Target('svc', list(specs), confirm_up)
+    def target(self, *specs, confirm_up=None, before_outage=None):
+        return control.Target('svc', list(specs), confirm_up, before_outage)
 
     def test_stop_and_kill_of_a_stopped_service_say_so(self):
         target = self.target(self.spec('svc'))
@@ -171,6 +171,27 @@ class ActTest(ControlTestCase):
         control.act(self.sup, target, 'stop')
         self.assertEqual([None, None],
                          [self.sup.state(n) for n in ('helper', 'main')])
+
+    def test_an_outage_of_a_running_service_is_noted_first(self):
+        spec = self.spec('svc')
+        states = []
+
+        def before_outage(layout):
+            states.append((layout, self.sup.state('svc')))
+
+        target = self.target(spec, before_outage=before_outage)
+        self.assertEqual('not running: svc',
+                         control.act(self.sup, target, 'stop'))
+        self.assertEqual([], states)
+        control.act(self.sup, target, 'start')
+        self.assertEqual([], states)
+        control.act(self.sup, target, 'freeze')
+        # A frozen service answers nothing to note.
+        control.act(self.sup, target, 'freeze')
+        control.act(self.sup, target, 'kill')
+        control.act(self.sup, target, 'start')
+        control.act(self.sup, target, 'stop')
+        self.assertEqual([(self.sup.layout, 'running')] * 2, states)
 
     def test_start_waits_for_confirm_up(self):
         answers = ['no heartbeat yet', 'no heartbeat yet', None]
