@@ -549,7 +549,7 @@ def back_on_the_bus(layout, since):
     restarted broker having lost them; until then what is sent to them is
     lost: a confirm cast to the source compute, a conductor's reply. None
     once every running nova RPC server, and every queue consumed before
-    the outage (service stop|kill|freeze remembered them), has a consumer
+    the outage (its before_outage remembered them), has a consumer
     again.
     """
     try:
