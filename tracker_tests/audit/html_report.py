@@ -105,8 +105,11 @@ def node_figures(snapshot, hypervisor):
         reserved = sum(inventories[rc].reserved for rc in inventoried)
         bars.append((label, {
             'Placement usage': sum(usage.get(rc, 0) for rc in classes),
+            # A record before its first update holds the driver's raw
+            # figures, not what Nova counts.
             'Hypervisor used - reserved': (
-                None if used is None else used - reserved),
+                None if used is None or hypervisor.first_update_pending
+                else used - reserved),
             'Reserved': reserved if inventoried else None,
             'Capacity': (sum(inventories[rc].capacity for rc in inventoried)
                          if inventoried else None),

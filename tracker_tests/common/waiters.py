@@ -191,7 +191,9 @@ def wait_until_consistent(reader, poller, scope, kinds=None,
 
     ``hosts_compared``: hosts whose hypervisor figures must have been
     compared in the passing read; the checks skip a host while a build or a
-    move on it is in flight, and that must not count as agreement.
+    move on it is in flight (or it is down, or its record or provider is
+    not there yet: checks.hosts_usage_compared), and that must not count
+    as agreement.
     Returns the passing AuditResult; on timeout fails with the last
     findings.
     """
@@ -209,8 +211,10 @@ def wait_until_consistent(reader, poller, scope, kinds=None,
         lines = ['Placement and Nova still disagree:']
         lines += messages.finding_lines(last.get('findings', []))
         if last.get('unsettled'):
-            lines.append('  - hosts never quiet or up long enough to '
-                         'compare: %s' % ', '.join(last['unsettled']))
+            lines.append('  - hosts whose figures were never compared '
+                         '(down, a move or build under way, record not '
+                         'updated yet, or no resource provider): %s'
+                         % ', '.join(last['unsettled']))
         return '\n'.join(lines)
 
     return poller.until(consistent, describe)

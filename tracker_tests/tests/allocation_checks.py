@@ -336,12 +336,29 @@ class AllocationChecksMixin:
         return self.audit_hosts(hosts, ['usage_mismatch',
                                         'running_vms_mismatch']).findings
 
+    def _compared_hypervisor_findings(self, hosts, kinds, held_still=None):
+        """One read's findings of ``kinds`` on ``hosts``, failing on a host
+        whose figures it did not compare: that must not pass for
+        agreement.
+        """
+        result = settle.audit(self.reader, snapshot.Scope(
+            hosts=set(hosts), held_still=held_still), kinds, settle=0)
+        not_compared = sorted(
+            set(hosts) - checks.hosts_usage_compared(result.snapshot))
+        if not_compared:
+            self.fail('os-hypervisors figures not compared (compute down, '
+                      'a move or build under way, record not updated yet, '
+                      'or no resource provider): %s'
+                      % ', '.join(not_compared))
+        return result.findings
+
     def assert_hypervisor_matches_placement_now(self, *hosts):
         """Hypervisor figures agree with Placement on each host, in one
         read: for a test that keeps the periodic update from repairing
         them (pause_periodic_update) and has the cloud to itself.
         """
-        findings = self.hypervisor_findings(hosts)
+        findings = self._compared_hypervisor_findings(
+            hosts, ['usage_mismatch', 'running_vms_mismatch'])
         if findings:
             self.fail('os-hypervisors disagrees with Placement:\n%s'
                       % '\n'.join(messages.finding_lines(findings)))
@@ -354,16 +371,8 @@ class AllocationChecksMixin:
         that holds a move mid-way on purpose, has the cloud to itself and
         paused the hosts' periodic update.
         """
-        result = settle.audit(self.reader, snapshot.Scope(
-            hosts=set(hosts), held_still=set(hosts)), ['usage_mismatch'],
-            settle=0)
-        not_compared = sorted(
-            set(hosts) - checks.hosts_usage_compared(result.snapshot))
-        if not_compared:
-            self.fail('os-hypervisors figures not compared (compute down, '
-                      'record not updated yet, or no resource provider): %s'
-                      % ', '.join(not_compared))
-        findings = result.findings
+        findings = self._compared_hypervisor_findings(
+            hosts, ['usage_mismatch'], held_still=set(hosts))
         if findings:
             self.fail('os-hypervisors does not count what Placement '
                       'holds:\n%s' % '\n'.join(

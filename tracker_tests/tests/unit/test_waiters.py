@@ -281,3 +281,42 @@ class ServiceWaiterTest(testtools.TestCase):
         error = self.assertRaises(lib_exc.NotFound, waiters.compute_service,
                                   reader, 'compute9')
         self.assertIn('no nova-compute service on host compute9', str(error))
+
+
+class ConsistencyWaiterTest(testtools.TestCase):
+    """The hosts a test wants compared must have been, not skipped."""
+
+    def setUp(self):
+        super().setUp()
+        self.time = FakeClock()
+        self.poller = waiters.Poller(30, 5, sleep=self.time.sleep,
+                                     clock=self.time.clock)
+        self.updated = fakes.FixtureReader('servers_active').body(
+            'compute', '/os-hypervisors/detail')
+        # Edited from the recording: compute1's record as Nova creates it,
+        # before its first resource update (raw figures, nulls).
+        self.pending = copy.deepcopy(self.updated)
+        for hypervisor in self.pending['hypervisors']:
+            if hypervisor['hypervisor_hostname'] == 'compute1':
+                hypervisor.update(memory_mb_used=0, current_workload=None,
+                                  running_vms=None, free_ram_mb=None,
+                                  free_disk_gb=None)
+
+    def wait(self, *hypervisor_bodies):
+        reader = SequenceReader('servers_active', {
+            'compute /os-hypervisors/detail': hypervisor_bodies})
+        return waiters.wait_until_consistent(
+            reader, self.poller, snapshot.Scope(hosts={'compute1'}),
+            kinds=['usage_mismatch'], hosts_compared=['compute1'])
+
+    def test_passes_once_the_host_was_compared(self):
+        result = self.wait(self.pending, self.pending, self.updated)
+        self.assertEqual([], result.findings)
+        self.assertEqual([5, 5], self.time.sleeps)
+
+    def test_a_host_never_compared_times_out_naming_it(self):
+        error = self.assertRaises(lib_exc.TimeoutException, self.wait,
+                                  self.pending)
+        self.assertIn('hosts whose figures were never compared (down, a '
+                      'move or build under way, record not updated yet, '
+                      'or no resource provider): compute1', str(error))

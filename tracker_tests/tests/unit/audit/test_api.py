@@ -170,7 +170,10 @@ class TestInvalidPayloads(testtools.TestCase):
         error = self.invalid(
             'compute', '/os-hypervisors/detail', api.HYPERVISORS,
             lambda body: body['hypervisors'][0].update(current_workload='1'))
-        self.assertEqual('hypervisors[0].current_workload', error.field)
+        # The integer the null was added to is what it names.
+        self.assertEqual(('hypervisors[0].current_workload',
+                          "'1' is not of type 'integer'"),
+                         (error.field, error.detail))
 
     def test_renamed_hypervisor_field(self):
         def rename(body):
