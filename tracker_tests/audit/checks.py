@@ -392,6 +392,11 @@ def _usage_compared(snapshot, lk):
             if hypervisor.id in snapshot.whole_providers]
 
 
+#: Why hosts_usage_compared may leave a host out, for messages.
+USAGE_NOT_COMPARED = ('down, a move or build under way, record not updated '
+                      'yet, or no resource provider')
+
+
 def hosts_usage_compared(snapshot, lk=None):
     """Hosts whose os-hypervisors figures the usage check compared.
 

@@ -212,9 +212,8 @@ def wait_until_consistent(reader, poller, scope, kinds=None,
         lines += messages.finding_lines(last.get('findings', []))
         if last.get('unsettled'):
             lines.append('  - hosts whose figures were never compared '
-                         '(down, a move or build under way, record not '
-                         'updated yet, or no resource provider): %s'
-                         % ', '.join(last['unsettled']))
+                         '(%s): %s' % (checks.USAGE_NOT_COMPARED,
+                                       ', '.join(last['unsettled'])))
         return '\n'.join(lines)
 
     return poller.until(consistent, describe)

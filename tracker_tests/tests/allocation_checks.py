@@ -346,10 +346,8 @@ class AllocationChecksMixin:
         not_compared = sorted(
             set(hosts) - checks.hosts_usage_compared(result.snapshot))
         if not_compared:
-            self.fail('os-hypervisors figures not compared (compute down, '
-                      'a move or build under way, record not updated yet, '
-                      'or no resource provider): %s'
-                      % ', '.join(not_compared))
+            self.fail('os-hypervisors figures not compared (%s): %s' % (
+                checks.USAGE_NOT_COMPARED, ', '.join(not_compared)))
         return result.findings
 
     def assert_hypervisor_matches_placement_now(self, *hosts):
