@@ -298,9 +298,7 @@ class ConsistencyWaiterTest(testtools.TestCase):
         self.pending = copy.deepcopy(self.updated)
         for hypervisor in self.pending['hypervisors']:
             if hypervisor['hypervisor_hostname'] == 'compute1':
-                hypervisor.update(memory_mb_used=0, current_workload=None,
-                                  running_vms=None, free_ram_mb=None,
-                                  free_disk_gb=None)
+                fakes.before_first_update(hypervisor)
 
     def wait(self, *hypervisor_bodies):
         reader = SequenceReader('servers_active', {

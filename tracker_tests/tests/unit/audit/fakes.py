@@ -43,6 +43,17 @@ def hypervisor_named(reader, name):
     raise AssertionError('no hypervisor %s recorded' % name)
 
 
+def before_first_update(hypervisor):
+    """Edit a recorded os-hypervisors entry, in place, into the record
+    Nova creates for a new compute node, before the resource tracker's
+    first update: the driver's raw figures (no reserved memory counted)
+    and nulls where the update fills in the rest.
+    """
+    hypervisor.update(memory_mb_used=0, current_workload=None,
+                      running_vms=None, free_ram_mb=None, free_disk_gb=None)
+    return hypervisor
+
+
 class NotRecorded(AssertionError):
     """The code under test asked for something the recording lacks."""
 

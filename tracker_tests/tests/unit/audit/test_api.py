@@ -160,9 +160,7 @@ class TestInvalidPayloads(testtools.TestCase):
         # Edited from a recording: the fields Nova fills at the end of the
         # node's first resource update are null before it (seen in CI).
         body = self.recorded.body('compute', '/os-hypervisors/detail')
-        body['hypervisors'][1].update(
-            current_workload=None, running_vms=None, free_ram_mb=None,
-            free_disk_gb=None)
+        fakes.before_first_update(body['hypervisors'][1])
         hypervisors = api.get(self.recorded, api.HYPERVISORS)['hypervisors']
         self.assertIsNone(hypervisors[1]['running_vms'])
 

@@ -358,13 +358,10 @@ class TestDerivedFindings(testtools.TestCase):
         self.assertEqual('running_vms_mismatch', findings[0].kind)
 
     def _compute1_before_its_first_update(self):
-        # Derived: Nova creates a compute node's record with the driver's
-        # raw figures (no reserved memory counted) and fills in the rest at
-        # the end of the first update, after it created the provider.
-        compute1 = fakes.hypervisor_named(self.reader, 'compute1')
-        compute1.update(memory_mb_used=0, current_workload=None,
-                        running_vms=None, free_ram_mb=None,
-                        free_disk_gb=None)
+        # Derived: Nova fills in the rest of a new node's record at the end
+        # of its first update, after it created the provider.
+        fakes.before_first_update(
+            fakes.hypervisor_named(self.reader, 'compute1'))
 
     def test_a_compute_node_before_its_first_update_is_not_compared(self):
         self._compute1_before_its_first_update()
